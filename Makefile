@@ -1,0 +1,80 @@
+# attnlab: self-attention computed live. `make run` and `make test` install what is
+# missing (scripts/deps.sh), build and run.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+ARCH    ?= -march=native
+PKGS     = sdl2 SDL2_ttf fontconfig stb
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN     = -std=c11 -Wall -Wextra -pedantic -D_POSIX_C_SOURCE=200809L
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(ARCH) $(PKG_CFLAGS)
+LIBS     = $(PKG_LIBS) -lm -pthread
+
+SRC      = $(wildcard src/engine/*.c src/draw/*.c src/app/*.c)
+MAIN     = src/main.c
+TESTS    = $(wildcard tests/test_*.c)
+HDRS     = $(wildcard src/*/*.h tests/*.h)
+
+OBJ      = $(SRC:src/%.c=build/obj/%.o)
+SAN_OBJ  = $(SRC:src/%.c=build/san/%.o)
+SAN      = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all run test bench install uninstall clean deps deps-test
+
+all: build/attnlab
+
+deps:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
+
+build/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/san/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(SAN) $(PKG_CFLAGS) -c $< -o $@
+
+build/attnlab: $(OBJ) $(MAIN)
+	$(CC) $(ALL_CFLAGS) $(MAIN) $(OBJ) -o $@ $(LIBS)
+
+build/attnlab-san: $(SAN_OBJ) $(MAIN)
+	$(CC) $(WARN) $(SAN) $(PKG_CFLAGS) $(MAIN) $(SAN_OBJ) -o $@ $(LIBS)
+
+build/test: $(OBJ) $(TESTS) $(HDRS)
+	$(CC) $(ALL_CFLAGS) -Itests $(TESTS) $(OBJ) -o $@ $(LIBS) -lcjson
+
+build/test-san: $(SAN_OBJ) $(TESTS) $(HDRS)
+	$(CC) $(WARN) $(SAN) $(PKG_CFLAGS) -Itests $(TESTS) $(SAN_OBJ) -o $@ $(LIBS) -lcjson
+
+build/bench: $(OBJ) tests/bench.c
+	$(CC) $(ALL_CFLAGS) tests/bench.c $(OBJ) -o $@ $(LIBS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./build/attnlab
+
+# The suite runs twice: optimised, then under AddressSanitizer + UBSan. The last line is
+# the total over both runs.
+test: deps-test
+	@$(MAKE) --no-print-directory build/attnlab build/test build/attnlab-san build/test-san
+	@sh tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory build/bench build/attnlab
+	./build/bench
+
+install: build/attnlab
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 build/attnlab $(DESTDIR)$(PREFIX)/bin/attnlab
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/attnlab
+
+clean:
+	rm -rf build

@@ -1,0 +1,334 @@
+/* cli.c: "attnlab export ..." and the help texts: options to a scene and figure options
+ * (pure parsing), then loading, computing and writing the figure, trace or matrix. */
+#include "cli.h"
+#include "export.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+static const struct {
+    const char *name;
+    OutMatrix m;
+} matrices[] = {
+    {"a", OUT_M_A}, {"pe", OUT_M_PE}, {"x", OUT_M_X}, {"q", OUT_M_Q}, {"k", OUT_M_K},
+    {"v", OUT_M_V}, {"scores", OUT_M_SCORES}, {"scaled", OUT_M_SCALED}, {"mask", OUT_M_MASK},
+    {"weights", OUT_M_WEIGHTS}, {"out", OUT_M_OUT}, {"concat", OUT_M_CONCAT},
+    {"output", OUT_M_OUTPUT}, {"Wq", OUT_M_WQ}, {"Wk", OUT_M_WK}, {"Wv", OUT_M_WV},
+    {"Wo", OUT_M_WO},
+};
+#define MATRIX_NAMES "a|pe|x|q|k|v|scores|scaled|mask|weights|out|concat|output|Wq|Wk|Wv|Wo"
+
+void cli_print_help(FILE *f)
+{
+    fprintf(f,
+        "attnlab %s: self-attention computed live, every number shown\n"
+        "\n"
+        "usage:\n"
+        "  attnlab export [OPTIONS]     write a figure (PNG), the whole trace (JSON) or one\n"
+        "                               matrix (CSV) without opening a window\n"
+        "  attnlab export --help        every export option with its default\n"
+        "  attnlab --help | --version\n"
+        "\n"
+        "example:\n"
+        "  attnlab export --text \"I saw a saw\" --heads 2 --d-model 8 --score scaled \\\n"
+        "                 --mask causal --posenc sinusoidal --seed 7 --view weights --out fig.png\n"
+        "\n"
+        "exit status: 0 done, 1 could not read or write something, 2 bad option or value\n",
+        ATTNLAB_VERSION);
+}
+
+void cli_print_export_help(FILE *f)
+{
+    fprintf(f,
+        "usage: attnlab export [OPTIONS]\n"
+        "\n"
+        "scene (what is computed):\n"
+        "  --text TEXT         input text; words and punctuation split, CJK per character,\n"
+        "                      or explicit tokens split by '|'     (default \"I saw a saw\")\n"
+        "  --vectors FILE|hash input vectors a^i: one row of d_model numbers per token, or\n"
+        "                      a fixed embedding per token string  (default hash)\n"
+        "  --d-model N         size of a, e, x and b, 1..%d         (default 8)\n"
+        "  --heads N           attention heads, 1..%d                (default 2)\n"
+        "  --d-head N          size of q, k, v per head, 1..%d     (default 4)\n"
+        "  --d-att N           hidden size of additive scoring, 1..%d (default d_head)\n"
+        "  --score KIND        dot|scaled|additive                  (default scaled)\n"
+        "  --mask KIND         none|causal|window:W|padding:P|graph:FILE|custom:FILE\n"
+        "                      (default none). graph FILE: one edge \"I J\" a line, 1-based;\n"
+        "                      custom FILE: N rows of N 0/1 values, 1 = may attend\n"
+        "  --posenc KIND       none|sinusoidal|learned              (default sinusoidal)\n"
+        "  --norm KIND         softmax|relu                         (default softmax)\n"
+        "  --temperature T     weights = normalise(scaled / T), %g..%g (default 1)\n"
+        "  --seed N            seed for random weights and learned positions (default 1)\n"
+        "  --weights KIND      random|identity|FILE; a FILE holds sections \"Wq H\", \"Wk H\",\n"
+        "                      \"Wv H\", \"Wa H\", \"va H\", \"Wo\" with their rows; missing\n"
+        "                      sections come from the random preset (default random)\n"
+        "\n"
+        "figure:\n"
+        "  --view VIEW         %s\n"
+        "                      (default weights)\n"
+        "  --head N            head shown by per-head views, 1-based (default 1)\n"
+        "  --orient qk|kq      qk: rows are queries (QKᵀ, as in papers); kq: queries are\n"
+        "                      columns (A = KᵀQ, the lecture's layout)  (default qk)\n"
+        "  --cmap MAP          auto|%s; auto uses diverging for\n"
+        "                      signed values and viridis otherwise (default auto)\n"
+        "  --theme light|dark  (default light)\n"
+        "  --scale F           pixel scale for slides, %g..%g      (default 1)\n"
+        "  --numbers [on|off|auto]  numbers in cells; auto when cells are large (default auto)\n"
+        "  --cell PX           cell size in pixels before scaling, 2..200 (default: by size)\n"
+        "\n"
+        "output:\n"
+        "  --format png|json|csv   (default png)\n"
+        "  --matrix NAME       the matrix a CSV holds: %s\n"
+        "                      (default: the view's matrix, weights for --view weights)\n"
+        "  --out PATH          file to write, '-' for standard output (default\n"
+        "                      attnlab-VIEW.png for PNG, standard output for JSON and CSV)\n"
+        "  --quiet             no \"wrote ...\" line\n"
+        "\n"
+        "Files are written whole or not at all. Limits: %d tokens, %lld score cells in all\n"
+        "(heads x N x N); JSON up to %lld cells; images up to %d pixels a side.\n",
+        ATTN_MAX_D_MODEL, ATTN_MAX_HEADS, ATTN_MAX_D_HEAD, ATTN_MAX_D_ATT,
+        (double)ATTN_MIN_TEMPERATURE, (double)ATTN_MAX_TEMPERATURE, fig_view_names(),
+        cmap_names(), (double)EXPORT_MIN_SCALE, (double)EXPORT_MAX_SCALE, MATRIX_NAMES,
+        ATTN_MAX_N, (long long)ATTN_MAX_CELLS, (long long)OUT_JSON_MAX_CELLS, EXPORT_MAX_SIDE);
+}
+
+static int is_scene_key(const char *k)
+{
+    for (int i = 0; scene_keys[i]; i++)
+        if (strcmp(scene_keys[i], k) == 0) return 1;
+    return 0;
+}
+
+static int parse_positive_int(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || errno || x < lo || x > hi) return -1;
+    *out = x;
+    return 0;
+}
+
+static int set_option(CliCommand *c, const char *key, const char *v, char *err, size_t errlen)
+{
+    char serr[256];
+    if (is_scene_key(key)) {
+        if (scene_set(&c->spec, key, v, serr, sizeof serr)) return usage(err, errlen, "%s", serr);
+        return CLI_OK;
+    }
+    if (!v) return usage(err, errlen, "--%s needs a value", key);
+    if (strcmp(key, "view") == 0) {
+        FigView fv;
+        if (fig_view_parse(v, &fv)) return usage(err, errlen, "--view: unknown view '%s' (allowed: %s)", v, fig_view_names());
+        c->fig.view = fv;
+    } else if (strcmp(key, "head") == 0) {
+        long h;
+        if (parse_positive_int(v, 1, ATTN_MAX_HEADS, &h)) return usage(err, errlen, "--head: '%s' is not a head number 1..%d", v, ATTN_MAX_HEADS);
+        c->fig.head = (int)h - 1;
+    } else if (strcmp(key, "orient") == 0) {
+        if (strcmp(v, "qk") == 0) c->fig.transposed = 0;
+        else if (strcmp(v, "kq") == 0) c->fig.transposed = 1;
+        else return usage(err, errlen, "--orient: unknown value '%s' (allowed: qk|kq)", v);
+    } else if (strcmp(key, "cmap") == 0) {
+        CmapKind k;
+        if (strcmp(v, "auto") == 0) c->fig.cmap = -1;
+        else if (cmap_parse(v, &k) == 0) c->fig.cmap = (int)k;
+        else return usage(err, errlen, "--cmap: unknown colour map '%s' (allowed: auto|%s)", v, cmap_names());
+    } else if (strcmp(key, "theme") == 0) {
+        if (strcmp(v, "light") == 0) c->fig.dark = 0;
+        else if (strcmp(v, "dark") == 0) c->fig.dark = 1;
+        else return usage(err, errlen, "--theme: unknown theme '%s' (allowed: light|dark)", v);
+    } else if (strcmp(key, "scale") == 0) {
+        char *end;
+        errno = 0;
+        double s = strtod(v, &end);
+        if (end == v || *end || errno || !isfinite(s)) return usage(err, errlen, "--scale: '%s' is not a number", v);
+        if (s < EXPORT_MIN_SCALE || s > EXPORT_MAX_SCALE)
+            return usage(err, errlen, "--scale: %s is outside the limit %g..%g", v, (double)EXPORT_MIN_SCALE, (double)EXPORT_MAX_SCALE);
+        c->scale = (float)s;
+    } else if (strcmp(key, "numbers") == 0) {
+        if (strcmp(v, "on") == 0) c->fig.numbers = FIG_NUMBERS_ON;
+        else if (strcmp(v, "off") == 0) c->fig.numbers = FIG_NUMBERS_OFF;
+        else if (strcmp(v, "auto") == 0) c->fig.numbers = FIG_NUMBERS_AUTO;
+        else return usage(err, errlen, "--numbers: unknown value '%s' (allowed: on|off|auto)", v);
+    } else if (strcmp(key, "cell") == 0) {
+        long px;
+        if (parse_positive_int(v, 2, 200, &px)) return usage(err, errlen, "--cell: '%s' is outside the limit 2..200", v);
+        c->fig.cell = (float)px;
+    } else if (strcmp(key, "format") == 0) {
+        if (strcmp(v, "png") == 0) c->format = CLI_PNG;
+        else if (strcmp(v, "json") == 0) c->format = CLI_JSON;
+        else if (strcmp(v, "csv") == 0) c->format = CLI_CSV;
+        else return usage(err, errlen, "--format: unknown format '%s' (allowed: png|json|csv)", v);
+    } else if (strcmp(key, "matrix") == 0) {
+        size_t i;
+        for (i = 0; i < sizeof matrices / sizeof matrices[0]; i++)
+            if (strcmp(v, matrices[i].name) == 0) break;
+        if (i == sizeof matrices / sizeof matrices[0])
+            return usage(err, errlen, "--matrix: unknown matrix '%s' (allowed: %s)", v, MATRIX_NAMES);
+        c->matrix = matrices[i].m;
+        c->matrix_set = 1;
+    } else if (strcmp(key, "out") == 0) {
+        if (!*v) return usage(err, errlen, "--out: empty path");
+        c->out = v;
+    } else {
+        return usage(err, errlen, "unknown option '--%s' (see attnlab export --help)", key);
+    }
+    return CLI_OK;
+}
+
+int cli_parse(CliCommand *c, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    scene_spec_init(&c->spec);
+    c->fig = fig_options_default();
+    c->scale = 1.0f;
+    c->kind = CLI_HELP;
+    if (argc < 2) return CLI_OK;
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) return CLI_OK;
+    if (strcmp(cmd, "--version") == 0) { c->kind = CLI_VERSION; return CLI_OK; }
+    if (strcmp(cmd, "export") != 0)
+        return usage(err, errlen, "unknown command '%s' (allowed: export, --help, --version)", cmd);
+    c->kind = CLI_EXPORT;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { c->kind = CLI_EXPORT_HELP; return CLI_OK; }
+        if (strncmp(a, "--", 2) != 0 || !a[2])
+            return usage(err, errlen, "unexpected argument '%s' (options start with --; see attnlab export --help)", a);
+        char key[64];
+        const char *eq = strchr(a + 2, '=');
+        size_t kl = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+        if (kl >= sizeof key) return usage(err, errlen, "unknown option '%.40s...'", a);
+        memcpy(key, a + 2, kl);
+        key[kl] = 0;
+        const char *v = eq ? eq + 1 : NULL;
+        if (strcmp(key, "quiet") == 0 && !v) { c->quiet = 1; continue; }
+        if (strcmp(key, "numbers") == 0 && !v) {
+            /* "--numbers" alone turns them on; a following on|off|auto is its value */
+            const char *nx = i + 1 < argc ? argv[i + 1] : "";
+            if (strcmp(nx, "on") == 0 || strcmp(nx, "off") == 0 || strcmp(nx, "auto") == 0) v = argv[++i];
+            else v = "on";
+        }
+        if (!v) {
+            if (i + 1 >= argc) return usage(err, errlen, "--%s needs a value (see attnlab export --help)", key);
+            v = argv[++i];
+        }
+        int r = set_option(c, key, v, err, errlen);
+        if (r) return r;
+    }
+    return CLI_OK;
+}
+
+void cli_free(CliCommand *c) { scene_spec_free(&c->spec); }
+
+/* The matrix a CSV holds when --matrix is not given. */
+static int default_matrix(FigView v, OutMatrix *m)
+{
+    switch (v) {
+    case FIG_SCORES: *m = OUT_M_SCORES; return 0;
+    case FIG_SCALED: *m = OUT_M_SCALED; return 0;
+    case FIG_MASK: *m = OUT_M_MASK; return 0;
+    case FIG_WEIGHTS: *m = OUT_M_WEIGHTS; return 0;
+    case FIG_OUTPUT: *m = OUT_M_OUTPUT; return 0;
+    case FIG_PE: *m = OUT_M_PE; return 0;
+    default: return -1;
+    }
+}
+
+static int write_text(const char *path, const OutBuf *b, FILE *errs)
+{
+    char err[512];
+    if (!path || strcmp(path, "-") == 0) {
+        if (fwrite(b->data, 1, b->len, stdout) != b->len || fflush(stdout) != 0) {
+            fprintf(errs, "attnlab: cannot write to standard output\n");
+            return CLI_FAILED;
+        }
+        return CLI_OK;
+    }
+    if (out_write_atomic(path, b->data, b->len, err, sizeof err)) {
+        fprintf(errs, "attnlab: %s\n", err);
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
+int cli_run(CliCommand *c, FILE *out, FILE *errs)
+{
+    char err[1024];
+    switch (c->kind) {
+    case CLI_HELP: cli_print_help(out); return CLI_OK;
+    case CLI_EXPORT_HELP: cli_print_export_help(out); return CLI_OK;
+    case CLI_VERSION: fprintf(out, "attnlab %s\n", ATTNLAB_VERSION); return CLI_OK;
+    case CLI_EXPORT: break;
+    }
+    int lr = scene_load(&c->spec, NULL, err, sizeof err);
+    if (lr) {
+        fprintf(errs, "attnlab: %s\n", err);
+        return lr == -2 ? CLI_USAGE : CLI_FAILED;
+    }
+    if (c->fig.head >= c->spec.scene.heads) {
+        fprintf(errs, "attnlab: --head: %d is outside 1..%d (the number of heads)\n", c->fig.head + 1, c->spec.scene.heads);
+        return CLI_USAGE;
+    }
+    if (c->format == CLI_CSV && !c->matrix_set && default_matrix(c->fig.view, &c->matrix)) {
+        fprintf(errs, "attnlab: --format csv writes one matrix: name it with --matrix (%s)\n", MATRIX_NAMES);
+        return CLI_USAGE;
+    }
+    AttnTrace t;
+    memset(&t, 0, sizeof t);
+    if (attn_forward(&t, &c->spec.scene, err, sizeof err)) {
+        fprintf(errs, "attnlab: %s\n", err);
+        return CLI_USAGE;
+    }
+    int rc = CLI_OK;
+    if (c->format == CLI_JSON || c->format == CLI_CSV) {
+        OutBuf b = {0};
+        int r = c->format == CLI_JSON ? out_json_trace(&b, &t, err, sizeof err)
+                                      : out_csv_matrix(&b, &t, c->matrix, c->fig.head, err, sizeof err);
+        if (r) {
+            fprintf(errs, "attnlab: %s\n", err);
+            rc = CLI_USAGE;
+        } else if (b.failed) {
+            fprintf(errs, "attnlab: out of memory\n");
+            rc = CLI_FAILED;
+        } else {
+            rc = write_text(c->out, &b, errs);
+            if (rc == CLI_OK && c->out && strcmp(c->out, "-") != 0 && !c->quiet)
+                fprintf(out, "wrote %s (%zu bytes)\n", c->out, b.len);
+        }
+        out_buf_free(&b);
+    } else {
+        RenFonts *fonts = ren_fonts_open(err, sizeof err);
+        if (!fonts) {
+            fprintf(errs, "attnlab: %s\n", err);
+            attn_trace_free(&t);
+            return CLI_FAILED;
+        }
+        char def[64];
+        snprintf(def, sizeof def, "attnlab-%s.png", fig_view_name(c->fig.view));
+        const char *path = c->out ? c->out : def;
+        int w, h;
+        if (export_png(path, &t, &c->fig, c->scale, fonts, &w, &h, err, sizeof err)) {
+            fprintf(errs, "attnlab: %s\n", err);
+            rc = CLI_FAILED;
+        } else if (strcmp(path, "-") != 0 && !c->quiet) {
+            fprintf(out, "wrote %s (%d x %d px)\n", path, w, h);
+        }
+        ren_fonts_close(fonts);
+    }
+    attn_trace_free(&t);
+    return rc;
+}

@@ -1,0 +1,116 @@
+/* export.c: headless figures: a software renderer draws onto a surface, stb_image_write
+ * encodes it as PNG in memory, and out_write_atomic puts it on disk in one step. */
+#include "export.h"
+#include "outfile.h"
+
+#include <stb_image_write.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+SDL_Surface *export_render(const AttnTrace *t, const FigOptions *o, float scale,
+                           RenFonts *fonts, char *err, size_t errlen)
+{
+    if (!(scale >= EXPORT_MIN_SCALE && scale <= EXPORT_MAX_SCALE)) {
+        snprintf(err, errlen, "scale %g is outside %g..%g", (double)scale,
+                 (double)EXPORT_MIN_SCALE, (double)EXPORT_MAX_SCALE);
+        return NULL;
+    }
+    /* measure with a renderer on a tiny surface, since text widths depend on the scale */
+    SDL_Surface *probe = SDL_CreateRGBSurfaceWithFormat(0, 1, 1, 32, SDL_PIXELFORMAT_ABGR8888);
+    SDL_Renderer *pr = probe ? SDL_CreateSoftwareRenderer(probe) : NULL;
+    Ren *ren = pr ? ren_create(pr, fonts, scale) : NULL;
+    if (!ren) {
+        snprintf(err, errlen, "cannot start the software renderer: %s", SDL_GetError());
+        if (pr) SDL_DestroyRenderer(pr);
+        SDL_FreeSurface(probe);
+        return NULL;
+    }
+    float lw, lh;
+    fig_measure(ren, t, o, &lw, &lh);
+    ren_destroy(ren);
+    SDL_DestroyRenderer(pr);
+    SDL_FreeSurface(probe);
+    int w = (int)ceilf(lw * scale), h = (int)ceilf(lh * scale);
+    if (w > EXPORT_MAX_SIDE || h > EXPORT_MAX_SIDE) {
+        snprintf(err, errlen, "the figure would be %d x %d pixels, more than the limit of %d a side "
+                 "(lower --scale or --cell, or use fewer tokens)", w, h, EXPORT_MAX_SIDE);
+        return NULL;
+    }
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ABGR8888);
+    SDL_Renderer *r = s ? SDL_CreateSoftwareRenderer(s) : NULL;
+    ren = r ? ren_create(r, fonts, scale) : NULL;
+    if (!ren) {
+        snprintf(err, errlen, "cannot make a %d x %d image: %s", w, h, SDL_GetError());
+        if (r) SDL_DestroyRenderer(r);
+        SDL_FreeSurface(s);
+        return NULL;
+    }
+    RenColor bg = fig_background(o->dark);
+    SDL_SetRenderDrawColor(r, bg.r, bg.g, bg.b, 255);
+    SDL_RenderClear(r);
+    fig_draw(ren, t, o, 0, 0);
+    SDL_RenderPresent(r);
+    ren_destroy(ren);
+    SDL_DestroyRenderer(r);
+    return s;
+}
+
+static void png_sink(void *ctx, void *data, int size)
+{
+    out_append(ctx, data, (size_t)size);
+}
+
+int export_encode_png(unsigned char **png, size_t *len, SDL_Surface *s)
+{
+    /* the figure is opaque: write RGB, a third smaller than RGBA */
+    unsigned char *rgb = malloc((size_t)s->w * s->h * 3);
+    if (!rgb) return -1;
+    if (SDL_MUSTLOCK(s)) SDL_LockSurface(s);
+    for (int y = 0; y < s->h; y++) {
+        const unsigned char *row = (const unsigned char *)s->pixels + (size_t)y * s->pitch;
+        unsigned char *o = rgb + (size_t)y * s->w * 3;
+        for (int x = 0; x < s->w; x++) {
+            o[3 * x] = row[4 * x];
+            o[3 * x + 1] = row[4 * x + 1];
+            o[3 * x + 2] = row[4 * x + 2];
+        }
+    }
+    if (SDL_MUSTLOCK(s)) SDL_UnlockSurface(s);
+    OutBuf b = {0};
+    int ok = stbi_write_png_to_func(png_sink, &b, s->w, s->h, 3, rgb, s->w * 3);
+    free(rgb);
+    if (!ok || b.failed) {
+        out_buf_free(&b);
+        return -1;
+    }
+    *png = (unsigned char *)b.data;
+    *len = b.len;
+    return 0;
+}
+
+int export_png(const char *path, const AttnTrace *t, const FigOptions *o, float scale,
+               RenFonts *fonts, int *w, int *h, char *err, size_t errlen)
+{
+    SDL_Surface *s = export_render(t, o, scale, fonts, err, errlen);
+    if (!s) return -1;
+    unsigned char *png;
+    size_t len;
+    int rc = export_encode_png(&png, &len, s);
+    if (w) *w = s->w;
+    if (h) *h = s->h;
+    SDL_FreeSurface(s);
+    if (rc) {
+        snprintf(err, errlen, "cannot encode the PNG (out of memory)");
+        return -1;
+    }
+    if (strcmp(path, "-") == 0) {
+        rc = fwrite(png, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -1;
+        if (rc) snprintf(err, errlen, "cannot write the PNG to standard output");
+    } else {
+        rc = out_write_atomic(path, png, len, err, errlen);
+    }
+    free(png);
+    return rc;
+}

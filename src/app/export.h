@@ -1,0 +1,29 @@
+/* export.h: figures rendered without a display: an SDL software renderer over a surface,
+ * drawn by fig, written as PNG through stb_image_write and out_write_atomic.
+ * The caller owns the RenFonts (opened once) and any surface returned. */
+#ifndef ATTN_EXPORT_H
+#define ATTN_EXPORT_H
+
+#include "../draw/fig.h"
+
+#include <SDL.h>
+#include <stddef.h>
+
+#define EXPORT_MAX_SIDE 16384 /* largest PNG side in pixels */
+#define EXPORT_MIN_SCALE 0.25f
+#define EXPORT_MAX_SCALE 8.0f
+
+/* Renders a figure at the given scale into a new RGBA surface (SDL_PIXELFORMAT_ABGR8888,
+ * bytes R, G, B, A in memory). Returns NULL with a message. The caller frees the surface. */
+SDL_Surface *export_render(const AttnTrace *t, const FigOptions *o, float scale,
+                           RenFonts *fonts, char *err, size_t errlen);
+
+/* Renders and writes a PNG atomically ("-" writes to standard output). Stores the size in
+ * w and h when they are not NULL. Returns 0, or -1 with a one-line message. */
+int export_png(const char *path, const AttnTrace *t, const FigOptions *o, float scale,
+               RenFonts *fonts, int *w, int *h, char *err, size_t errlen);
+
+/* Encodes an RGBA surface as PNG into memory (malloc'd; the caller frees *png). */
+int export_encode_png(unsigned char **png, size_t *len, SDL_Surface *s);
+
+#endif

@@ -1,0 +1,57 @@
+/* outfile.h: what attnlab writes to disk besides pictures: a growable byte buffer, the
+ * atomic file write every export goes through, the JSON trace and CSV matrices.
+ * No SDL. Buffers own their bytes (out_buf_free releases them). */
+#ifndef ATTN_OUTFILE_H
+#define ATTN_OUTFILE_H
+
+#include "../engine/attn.h"
+
+#include <stddef.h>
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+    int failed; /* set when an allocation failed; later appends do nothing */
+} OutBuf;
+
+void out_buf_free(OutBuf *b);
+void out_append(OutBuf *b, const void *data, size_t len);
+void out_printf(OutBuf *b, const char *fmt, ...);
+
+/* Writes len bytes to path atomically: a temporary file in the same directory, flushed,
+ * then renamed over path. Returns 0, or -1 with a one-line message in err naming the path
+ * and the reason; on failure no file is left behind (neither the temporary nor a partial
+ * path) and an existing file at path is untouched. The temporary is PATH.tmp-XXXXXX; the
+ * new file gets mode 0644. Messages read "cannot write PATH: REASON" (strerror). */
+int out_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* Appends the whole trace as JSON (schema in README.md): an object with, in this order,
+ * "format" ("attnlab-trace"), "version" (1), "tokens", "config" (sizes, choice names, mask
+ * spec, temperature, seed, "scale"), "a", "pe", "x", "mask" (n x n 0/1, 1 = allowed),
+ * "heads" (per head: Wq, Wk, Wv, [Wa, va for additive scoring], q, k, v, scores, scaled
+ * (scores * scale for every pair), weights, out, entropy, max_weight, empty_rows as 0-based
+ * indices), "concat", "Wo", "output", "empty_rows" (the total). Matrices are arrays of rows;
+ * numbers are "%.9g" (they read back as the same float32), a non-finite one is null.
+ * Returns 0, or -1 with a message: refused (naming the limit) when the trace has more than
+ * OUT_JSON_MAX_CELLS score cells (heads * n * n), or out of memory. */
+#define OUT_JSON_MAX_CELLS (8LL * 1024 * 1024)
+int out_json_trace(OutBuf *b, const AttnTrace *t, char *err, size_t errlen);
+
+/* Which matrix a CSV (or a figure) shows. */
+typedef enum {
+    OUT_M_A, OUT_M_PE, OUT_M_X, OUT_M_Q, OUT_M_K, OUT_M_V, OUT_M_SCORES, OUT_M_SCALED,
+    OUT_M_MASK, OUT_M_WEIGHTS, OUT_M_OUT, OUT_M_CONCAT, OUT_M_OUTPUT, OUT_M_WQ, OUT_M_WK,
+    OUT_M_WV, OUT_M_WO
+} OutMatrix;
+
+/* Appends one matrix as CSV: a header row, then one row per token (per input dimension for
+ * weights) with its label first; lines end with "\n", numbers are "%.9g".
+ *   N x N (scores, scaled, mask, weights): "query\\key", the key tokens; rows: query token.
+ *   token x dim (a, pe, x, q, k, v, out, concat, output): "token", "d1".."dD".
+ *   weights (Wq, Wk, Wv, Wo): "row", "c1".."cM"; rows "r1"...
+ * Tokens are quoted per RFC 4180 when they hold a comma, a quote, CR or LF. Masked cells of
+ * "scaled" are written as -inf; "mask" is 0/1. head is 0-based and only read for per-head
+ * matrices; out of range gives -1 and "head N is outside 1..H" (1-based). */
+int out_csv_matrix(OutBuf *b, const AttnTrace *t, OutMatrix m, int head, char *err, size_t errlen);
+
+#endif

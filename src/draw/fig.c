@@ -1,0 +1,695 @@
+/* fig.c: builds a figure (title, matrix panels, colour bar or legend, footer) for each view
+ * of a trace, lays it out, and draws it through ren. Layout and drawing are one pass with a
+ * "draw" switch, so what is measured is exactly what is drawn. */
+#include "fig.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_PANELS 72
+#define MARGIN 18.0f
+#define GAP_X 26.0f
+#define GAP_Y 20.0f
+#define TITLE_PX 17.0f
+#define SUB_PX 12.5f
+#define PANEL_PX 13.0f
+#define LABEL_PX 12.0f
+#define AXIS_PX 11.5f
+#define FOOT_PX 11.0f
+#define MAX_LABEL_W 110.0f
+#define BAR_W 14.0f
+
+typedef float (*GetFn)(const AttnTrace *t, int head, int r, int c);
+
+enum { LBL_TOKEN, LBL_DIM, LBL_ROW, LBL_COL };
+enum { MASK_IGNORE, MASK_OVERLAY, MASK_REPLACE_INF, MASK_REPLACE_ZERO, MASK_ITSELF };
+
+typedef struct {
+    char title[160];
+    int rows, cols;      /* data shape: rows are tokens (queries) where lbl_row is a token */
+    GetFn get;
+    int head;
+    int mask_mode;
+    int lbl_row, lbl_col;
+    const char *row_axis, *col_axis;
+    int flip;            /* draw transposed: data (r, c) at screen (c, r) */
+    int stats;           /* weights: max and entropy columns at the right */
+    /* layout results, logical pixels */
+    float x, y, w, h;    /* the panel's box */
+    float mx, my;        /* top-left of the first cell */
+} Panel;
+
+typedef struct {
+    char title[240], subtitle[200], footer[240];
+    Panel p[MAX_PANELS];
+    int n, grid_cols;
+    CmapKind cmap;
+    float lo, hi;
+    int colour_bar;      /* 0: the mask legend instead */
+    float cell;
+    int numbers;
+    int dark;
+    float w, h;
+} Fig;
+
+typedef struct { RenColor bg, fg, muted, grid, masked_bg, hatch, allowed; } Theme;
+
+static Theme theme_of(int dark)
+{
+    Theme light = {{255, 255, 255, 255}, {24, 24, 28, 255}, {96, 99, 106, 255},
+                   {214, 216, 222, 255}, {236, 236, 238, 255}, {150, 150, 158, 255},
+                   {206, 226, 246, 255}};
+    Theme darkt = {{22, 24, 29, 255}, {232, 233, 236, 255}, {152, 158, 168, 255},
+                   {58, 62, 70, 255}, {40, 43, 50, 255}, {104, 110, 122, 255},
+                   {52, 86, 128, 255}};
+    return dark ? darkt : light;
+}
+
+RenColor fig_background(int dark) { return theme_of(dark).bg; }
+
+FigOptions fig_options_default(void)
+{
+    FigOptions o = {FIG_WEIGHTS, 0, -1, 0, 0, FIG_NUMBERS_AUTO, 0};
+    return o;
+}
+
+static const char *const view_names[FIG_COUNT] = {
+    "inputs", "qkv", "scores", "scaled", "mask", "weights", "out", "output", "heads", "pe", "params"};
+
+const char *fig_view_name(FigView v) { return v < FIG_COUNT ? view_names[v] : "?"; }
+
+int fig_view_parse(const char *name, FigView *out)
+{
+    for (int i = 0; i < FIG_COUNT; i++)
+        if (strcmp(name, view_names[i]) == 0) { *out = (FigView)i; return 0; }
+    return -1;
+}
+
+const char *fig_view_names(void)
+{
+    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params";
+}
+
+/* ---------------------------------------------------------------- values */
+
+static float g_a(const AttnTrace *t, int h, int r, int c) { (void)h; return t->a[(size_t)r * t->d_model + c]; }
+static float g_pe(const AttnTrace *t, int h, int r, int c) { (void)h; return t->pe[(size_t)r * t->d_model + c]; }
+static float g_x(const AttnTrace *t, int h, int r, int c) { (void)h; return t->x[(size_t)r * t->d_model + c]; }
+static float g_q(const AttnTrace *t, int h, int r, int c) { return t->head[h].q[(size_t)r * t->d_head + c]; }
+static float g_k(const AttnTrace *t, int h, int r, int c) { return t->head[h].k[(size_t)r * t->d_head + c]; }
+static float g_v(const AttnTrace *t, int h, int r, int c) { return t->head[h].v[(size_t)r * t->d_head + c]; }
+static float g_scores(const AttnTrace *t, int h, int r, int c) { return t->head[h].scores[(size_t)r * t->n + c]; }
+static float g_scaled(const AttnTrace *t, int h, int r, int c) { return attn_scaled(t, h, r, c); }
+static float g_weights(const AttnTrace *t, int h, int r, int c) { return t->head[h].weights[(size_t)r * t->n + c]; }
+static float g_mask(const AttnTrace *t, int h, int r, int c) { (void)h; return (float)attn_allowed(t, r, c); }
+static float g_out(const AttnTrace *t, int h, int r, int c) { return t->head[h].out[(size_t)r * t->d_head + c]; }
+static float g_output(const AttnTrace *t, int h, int r, int c) { (void)h; return t->output[(size_t)r * t->d_model + c]; }
+static float g_wq(const AttnTrace *t, int h, int r, int c) { return t->head[h].wq[(size_t)r * t->d_head + c]; }
+static float g_wk(const AttnTrace *t, int h, int r, int c) { return t->head[h].wk[(size_t)r * t->d_head + c]; }
+static float g_wv(const AttnTrace *t, int h, int r, int c) { return t->head[h].wv[(size_t)r * t->d_head + c]; }
+static float g_wo(const AttnTrace *t, int h, int r, int c) { (void)h; return t->wo[(size_t)r * t->d_model + c]; }
+
+/* ---------------------------------------------------------------- words */
+
+static void mask_words(char *out, size_t len, const AttnTrace *t)
+{
+    switch (t->mask) {
+    case ATTN_MASK_NONE: snprintf(out, len, "no mask"); break;
+    case ATTN_MASK_CAUSAL: snprintf(out, len, "causal mask"); break;
+    case ATTN_MASK_WINDOW: snprintf(out, len, "window ±%d mask", t->mask_param); break;
+    case ATTN_MASK_PADDING: snprintf(out, len, "padding mask (last %d)", t->mask_param); break;
+    case ATTN_MASK_GRAPH: snprintf(out, len, "graph mask"); break;
+    case ATTN_MASK_CUSTOM: snprintf(out, len, "custom mask"); break;
+    }
+}
+
+/* The score expression: "QKᵀ/√8", "KᵀQ", "vᵃ·tanh(Wᵃ[q;k])" */
+static void score_words(char *out, size_t len, const AttnTrace *t, int transposed)
+{
+    const char *prod = transposed ? "KᵀQ" : "QKᵀ";
+    if (t->score == ATTN_SCORE_ADDITIVE) snprintf(out, len, "vᵃ·tanh(Wᵃ[q;k])");
+    else if (t->score == ATTN_SCORE_SCALED) snprintf(out, len, "%s/√%d", prod, t->d_head);
+    else snprintf(out, len, "%s", prod);
+}
+
+static void norm_words(char *out, size_t len, const AttnTrace *t, int transposed)
+{
+    char s[64], temp[48] = "";
+    score_words(s, sizeof s, t, transposed);
+    if (t->temperature != 1.0f) snprintf(temp, sizeof temp, " / T, T = %g", (double)t->temperature);
+    if (t->norm == ATTN_NORM_RELU) snprintf(out, len, "ReLU(%s%s) / Σ", s, temp);
+    else snprintf(out, len, "softmax(%s%s)", s, temp);
+}
+
+void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
+{
+    char m[48], s[64], nw[96];
+    int h = o->head + 1;
+    mask_words(m, sizeof m, t);
+    score_words(s, sizeof s, t, o->transposed);
+    norm_words(nw, sizeof nw, t, o->transposed);
+    const char *sym = o->transposed ? "A" : "α";
+    switch (o->view) {
+    case FIG_INPUTS: snprintf(out, len, "inputs · x = a + e (%s positions)", attn_posenc_name(t->posenc)); break;
+    case FIG_QKV: snprintf(out, len, "head %d · q = xWq, k = xWk, v = xWv", h); break;
+    case FIG_SCORES:
+        snprintf(out, len, "head %d · raw scores %s = %s", h, sym,
+                 t->score == ATTN_SCORE_ADDITIVE ? "vᵃ·tanh(Wᵃ[q;k])" : o->transposed ? "KᵀQ" : "QKᵀ");
+        break;
+    case FIG_SCALED: snprintf(out, len, "head %d · scores %s · %s (masked = −∞)", h, s, m); break;
+    case FIG_MASK: snprintf(out, len, "%s · 1 = may attend, 0 = masked", m); break;
+    case FIG_WEIGHTS: snprintf(out, len, "head %d · α′ = %s · %s", h, nw, m); break;
+    case FIG_OUT: snprintf(out, len, "head outputs α′V, merged: b = [out¹ … out%s]Wᴼ", t->heads > 1 ? "ᴴ" : "¹"); break;
+    case FIG_OUTPUT: snprintf(out, len, "outputs b = concat(heads) · Wᴼ"); break;
+    case FIG_HEADS: snprintf(out, len, "all %d heads · α′ = %s · %s", t->heads, nw, m); break;
+    case FIG_PE: snprintf(out, len, "positional encoding e (%s)", attn_posenc_name(t->posenc)); break;
+    case FIG_PARAMS: snprintf(out, len, "weights of head %d and the merge Wᴼ (%s)", h, attn_weights_name(t->weights_preset)); break;
+    default: snprintf(out, len, "?"); break;
+    }
+}
+
+/* ---------------------------------------------------------------- building */
+
+static Panel *add_panel(Fig *f, const char *title, int rows, int cols, GetFn get, int head,
+                        int lbl_row, int lbl_col, const char *row_axis, const char *col_axis)
+{
+    if (f->n >= MAX_PANELS) return NULL;
+    Panel *p = &f->p[f->n++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->title, sizeof p->title, "%s", title);
+    p->rows = rows;
+    p->cols = cols;
+    p->get = get;
+    p->head = head;
+    p->lbl_row = lbl_row;
+    p->lbl_col = lbl_col;
+    p->row_axis = row_axis;
+    p->col_axis = col_axis;
+    return p;
+}
+
+/* An N x N panel of query/key values; transposed draws keys as rows, as in A = KᵀQ. */
+static Panel *add_square(Fig *f, const FigOptions *o, const AttnTrace *t, const char *title,
+                         GetFn get, int head, int mask_mode)
+{
+    Panel *p = add_panel(f, title, t->n, t->n, get, head, LBL_TOKEN, LBL_TOKEN, "query i", "key j");
+    if (!p) return NULL;
+    p->mask_mode = mask_mode;
+    p->flip = o->transposed;
+    return p;
+}
+
+static Panel *add_tokens(Fig *f, const char *title, int cols, GetFn get, int head)
+{
+    return add_panel(f, title, 0, cols, get, head, LBL_TOKEN, LBL_DIM, "token", "dimension");
+}
+
+static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
+{
+    (void)ren;
+    memset(f, 0, sizeof *f);
+    int H = t->heads, hd = o->head < 0 ? 0 : o->head >= H ? H - 1 : o->head;
+    int n = t->n, dm = t->d_model, dh = t->d_head;
+    char buf[160];
+    int signed_data = 1;
+    fig_title(f->title, sizeof f->title, t, o);
+    f->grid_cols = 8;
+    f->colour_bar = 1;
+    f->dark = o->dark;
+    const char *orient = o->transposed
+        ? "columns: queries i · rows: keys j (the lecture's A = KᵀQ)"
+        : "rows: queries i · columns: keys j (QKᵀ, as in papers)";
+    switch (o->view) {
+    case FIG_INPUTS:
+        add_tokens(f, "a  (embedding)", dm, g_a, 0);
+        add_tokens(f, "e  (position)", dm, g_pe, 0);
+        add_tokens(f, "x = a + e", dm, g_x, 0);
+        snprintf(f->subtitle, sizeof f->subtitle, "one row per token, one column per dimension of d_model = %d", dm);
+        break;
+    case FIG_QKV:
+        add_tokens(f, "q = xWq", dh, g_q, hd);
+        add_tokens(f, "k = xWk", dh, g_k, hd);
+        add_tokens(f, "v = xWv", dh, g_v, hd);
+        snprintf(f->subtitle, sizeof f->subtitle, "one row per token, d_head = %d", dh);
+        break;
+    case FIG_SCORES:
+        add_square(f, o, t, "", g_scores, hd, t->mask == ATTN_MASK_NONE ? MASK_IGNORE : MASK_OVERLAY);
+        snprintf(f->subtitle, sizeof f->subtitle, "%s%s", orient,
+                 t->mask == ATTN_MASK_NONE ? "" : " · hatched: masked next");
+        break;
+    case FIG_SCALED:
+        add_square(f, o, t, "", g_scaled, hd, MASK_REPLACE_INF);
+        snprintf(f->subtitle, sizeof f->subtitle, "%s", orient);
+        break;
+    case FIG_MASK:
+        add_square(f, o, t, "", g_mask, 0, MASK_ITSELF);
+        snprintf(f->subtitle, sizeof f->subtitle, "%s", orient);
+        f->colour_bar = 0;
+        break;
+    case FIG_WEIGHTS: {
+        Panel *p = add_square(f, o, t, "", g_weights, hd, MASK_REPLACE_ZERO);
+        if (p) p->stats = 1;
+        snprintf(f->subtitle, sizeof f->subtitle, "%s · each %s sums to 1", orient,
+                 o->transposed ? "column" : "row");
+        signed_data = 0;
+        break;
+    }
+    case FIG_OUT:
+        for (int h = 0; h < H; h++) {
+            snprintf(buf, sizeof buf, "head %d", h + 1);
+            add_tokens(f, buf, dh, g_out, h);
+        }
+        add_tokens(f, "b = concat · Wᴼ", dm, g_output, 0);
+        snprintf(f->subtitle, sizeof f->subtitle, "out^h = α′^h V^h (d_head = %d each); b has d_model = %d", dh, dm);
+        break;
+    case FIG_OUTPUT:
+        add_tokens(f, "b", dm, g_output, 0);
+        snprintf(f->subtitle, sizeof f->subtitle, "one output vector per token, d_model = %d", dm);
+        break;
+    case FIG_HEADS:
+        for (int h = 0; h < H; h++) {
+            snprintf(buf, sizeof buf, "head %d", h + 1);
+            add_square(f, o, t, buf, g_weights, h, MASK_REPLACE_ZERO);
+        }
+        f->grid_cols = H <= 4 ? H : H <= 8 ? 4 : (int)ceil(sqrt((double)H));
+        snprintf(f->subtitle, sizeof f->subtitle, "%s", orient);
+        signed_data = 0;
+        break;
+    case FIG_PE:
+        add_panel(f, "", 0, dm, g_pe, 0, LBL_TOKEN, LBL_DIM, "position", "dimension");
+        snprintf(f->subtitle, sizeof f->subtitle, t->posenc == ATTN_PE_SINUSOIDAL
+                 ? "e[p][2i] = sin(p / 10000^(2i/d)), e[p][2i+1] = cos(p / 10000^(2i/d)), p from 0"
+                 : t->posenc == ATTN_PE_LEARNED ? "one seeded random vector per position (seed %llu)"
+                 : "positional encoding is off: e = 0", (unsigned long long)t->seed);
+        break;
+    case FIG_PARAMS:
+        add_panel(f, "Wq", dm, dh, g_wq, hd, LBL_ROW, LBL_COL, "from x", "to q");
+        add_panel(f, "Wk", dm, dh, g_wk, hd, LBL_ROW, LBL_COL, "from x", "to k");
+        add_panel(f, "Wv", dm, dh, g_wv, hd, LBL_ROW, LBL_COL, "from x", "to v");
+        add_panel(f, "Wᴼ", H * dh, dm, g_wo, 0, LBL_ROW, LBL_COL, "from concat", "to b");
+        snprintf(f->subtitle, sizeof f->subtitle, "row-vector convention: q = x Wq, so Wq is d_model × d_head = %d × %d", dm, dh);
+        break;
+    default: break;
+    }
+    for (int i = 0; i < f->n; i++)
+        if (f->p[i].rows == 0) f->p[i].rows = n;
+
+    /* colour range over every panel (masked cells excluded where they are replaced) */
+    float lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < f->n; i++) {
+        Panel *p = &f->p[i];
+        for (int r = 0; r < p->rows; r++)
+            for (int c = 0; c < p->cols; c++) {
+                if ((p->mask_mode == MASK_REPLACE_INF || p->mask_mode == MASK_REPLACE_ZERO) &&
+                    !attn_allowed(t, r, c))
+                    continue;
+                float v = p->get(t, p->head, r, c);
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+            }
+    }
+    if (!(lo <= hi)) lo = hi = 0.0f;
+    if (!signed_data) lo = 0.0f;
+    if (o->cmap >= 0 && o->cmap < CMAP_COUNT) f->cmap = (CmapKind)o->cmap;
+    else f->cmap = signed_data && lo < 0.0f ? CMAP_DIVERGING : CMAP_VIRIDIS;
+    if (f->cmap == CMAP_DIVERGING) {
+        float m = fmaxf(fabsf(lo), fabsf(hi));
+        lo = -m;
+        hi = m;
+    }
+    f->lo = lo;
+    f->hi = hi;
+
+    char m[48];
+    mask_words(m, sizeof m, t);
+    snprintf(f->footer, sizeof f->footer,
+             "attnlab · %d tokens · d_model %d · %d head%s × d_head %d · %s scores · %s · %s positions · seed %llu",
+             n, dm, H, H == 1 ? "" : "s", dh, attn_score_name(t->score), m,
+             attn_posenc_name(t->posenc), (unsigned long long)t->seed);
+
+    /* cell size: a single square panel gets about 440 px, several share about 900 px */
+    int max_rows = 0, row_cols = 0, per_row = f->n < f->grid_cols ? f->n : f->grid_cols;
+    for (int i = 0; i < f->n; i++) {
+        int rows = f->p[i].flip ? f->p[i].cols : f->p[i].rows;
+        int cols = f->p[i].flip ? f->p[i].rows : f->p[i].cols;
+        if (rows > max_rows) max_rows = rows;
+        if (i < per_row) row_cols += cols;
+    }
+    float cell = o->cell > 0 ? o->cell
+                             : fminf(440.0f / (float)max_rows, (per_row > 1 ? 900.0f : 520.0f) / (float)row_cols);
+    if (o->cell <= 0) cell = floorf(fminf(fmaxf(cell, 2.0f), 46.0f));
+    f->cell = cell;
+    f->numbers = o->numbers == FIG_NUMBERS_ON || (o->numbers == FIG_NUMBERS_AUTO && cell >= 30.0f);
+}
+
+/* ---------------------------------------------------------------- drawing helpers */
+
+static void format_num(char *out, size_t len, float v)
+{
+    char tmp[24];
+    float a = fabsf(v);
+    if (a < 0.005f) snprintf(tmp, sizeof tmp, "0");
+    else if (a < 9.995f) snprintf(tmp, sizeof tmp, "%.2f", (double)v);
+    else if (a < 99.95f) snprintf(tmp, sizeof tmp, "%.1f", (double)v);
+    else if (a < 99999.5f) snprintf(tmp, sizeof tmp, "%.0f", (double)v);
+    else snprintf(tmp, sizeof tmp, "%.0e", (double)v);
+    /* a true minus sign reads better on slides than a hyphen */
+    if (tmp[0] == '-') snprintf(out, len, "−%s", tmp + 1);
+    else snprintf(out, len, "%s", tmp);
+}
+
+static void label_text(char *out, size_t len, const AttnTrace *t, int kind, int i)
+{
+    if (kind == LBL_TOKEN) {
+        const char *tok = t->tokens[i];
+        /* long tokens are cut at a character boundary with an ellipsis */
+        size_t l = strlen(tok), cut = l;
+        if (l > 14) {
+            cut = 12;
+            while (cut > 0 && ((unsigned char)tok[cut] & 0xC0) == 0x80) cut--;
+        }
+        snprintf(out, len, "%.*s%s", (int)cut, tok, cut < l ? "…" : "");
+    } else if (kind == LBL_DIM) {
+        snprintf(out, len, "%d", i + 1);
+    } else {
+        snprintf(out, len, "%d", i + 1);
+    }
+}
+
+static void index_text(char *out, size_t len, int kind, int i)
+{
+    if (kind == LBL_TOKEN) snprintf(out, len, "%d", i + 1);
+    else out[0] = 0;
+}
+
+/* Labels along one axis; returns the band's thickness. Every step-th label is drawn when
+ * cells are smaller than the text. */
+static float label_step(Ren *ren, float cell)
+{
+    float lh = ren_line_height(ren, LABEL_PX);
+    int step = (int)ceilf(lh * 0.95f / cell);
+    return (float)(step < 1 ? 1 : step);
+}
+
+static float row_label_width(Ren *ren, const AttnTrace *t, int kind, int count, float cell)
+{
+    int step = (int)label_step(ren, cell);
+    float w = 0;
+    char lab[64], idx[16];
+    for (int i = 0; i < count; i += step) {
+        label_text(lab, sizeof lab, t, kind, i);
+        index_text(idx, sizeof idx, kind, i);
+        float lw = ren_text_width(ren, lab, LABEL_PX, REN_REGULAR);
+        if (idx[0]) lw += ren_text_width(ren, idx, LABEL_PX * 0.8f, REN_REGULAR) + 5;
+        if (lw > w) w = lw;
+    }
+    return fminf(w, MAX_LABEL_W);
+}
+
+/* Whether column labels fit horizontally inside their cells. */
+static int col_labels_flat(Ren *ren, const AttnTrace *t, int kind, int count, float cell)
+{
+    char lab[64];
+    int step = (int)label_step(ren, cell);
+    for (int i = 0; i < count; i += step) {
+        label_text(lab, sizeof lab, t, kind, i);
+        if (ren_text_width(ren, lab, LABEL_PX, REN_REGULAR) > cell * step - 2) return 0;
+    }
+    return 1;
+}
+
+/* Lays out (and when draw is set, draws) one panel with its top-left at (x, y). */
+static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float y, int draw)
+{
+    Theme th = theme_of(f->dark);
+    float cell = f->cell;
+    int rows = p->flip ? p->cols : p->rows, cols = p->flip ? p->rows : p->cols;
+    int rkind = p->flip ? p->lbl_col : p->lbl_row, ckind = p->flip ? p->lbl_row : p->lbl_col;
+    const char *raxis = p->flip ? p->col_axis : p->row_axis;
+    const char *caxis = p->flip ? p->row_axis : p->col_axis;
+    float lh_title = ren_line_height(ren, PANEL_PX), lh_axis = ren_line_height(ren, AXIS_PX);
+    float lh_label = ren_line_height(ren, LABEL_PX);
+    float title_h = p->title[0] ? lh_title + 4 : 0;
+    float rlw = row_label_width(ren, t, rkind, rows, cell);
+    int flat = col_labels_flat(ren, t, ckind, cols, cell);
+    float clh = flat ? lh_label : fminf(row_label_width(ren, t, ckind, cols, cell), MAX_LABEL_W) + 4;
+    float axis_w = lh_axis + 2;
+    float mx = x + axis_w + rlw + 6, my = y + title_h + lh_axis + clh + 4;
+    float mw = cols * cell, mh = rows * cell;
+    float stats_w = 0;
+    int show_stats = p->stats && rows <= 48 && cell >= 11 && !p->flip;
+    if (show_stats) stats_w = 8 + 2 * 50;
+    p->x = x;
+    p->y = y;
+    p->mx = mx;
+    p->my = my;
+    p->w = (mx - x) + mw + stats_w;
+    float axis_title_w = ren_text_width(ren, caxis, AXIS_PX, REN_REGULAR);
+    float title_w = ren_text_width(ren, p->title, PANEL_PX, REN_BOLD);
+    if (p->w < axis_w + rlw + 6 + axis_title_w) p->w = axis_w + rlw + 6 + axis_title_w;
+    if (p->w < title_w) p->w = title_w;
+    p->h = (my - y) + fmaxf(mh, ren_text_width(ren, raxis, AXIS_PX, REN_REGULAR));
+    if (!draw) return;
+
+    if (p->title[0]) ren_text(ren, x, y, p->title, PANEL_PX, REN_BOLD, th.fg, REN_LEFT);
+    /* axis names: the column axis centred above its labels, the row axis turned up */
+    ren_text(ren, mx + mw / 2, y + title_h, caxis, AXIS_PX, REN_REGULAR, th.muted, REN_CENTER);
+    float raw = ren_text_width(ren, raxis, AXIS_PX, REN_REGULAR);
+    ren_text_up(ren, x, my + mh / 2 + raw / 2, raxis, AXIS_PX, REN_REGULAR, th.muted);
+
+    char lab[64], idx[16], num[32];
+    int rstep = (int)label_step(ren, cell), cstep = rstep;
+    for (int r = 0; r < rows; r += rstep) {
+        label_text(lab, sizeof lab, t, rkind, r);
+        index_text(idx, sizeof idx, rkind, r);
+        float ly = my + r * cell + cell / 2 - lh_label / 2;
+        ren_clip(ren, x + axis_w, my - 2, rlw + 4, mh + 4);
+        float tw = ren_text(ren, mx - 6, ly, lab, LABEL_PX, REN_REGULAR, th.fg, REN_RIGHT);
+        if (idx[0]) ren_text(ren, mx - 6 - tw - 4, ly + lh_label * 0.15f, idx, LABEL_PX * 0.8f, REN_REGULAR, th.muted, REN_RIGHT);
+        ren_clip(ren, 0, 0, 0, 0);
+    }
+    for (int c = 0; c < cols; c += cstep) {
+        label_text(lab, sizeof lab, t, ckind, c);
+        index_text(idx, sizeof idx, ckind, c);
+        if (flat) {
+            ren_text(ren, mx + c * cell + cell / 2, my - 4 - lh_label, lab, LABEL_PX, REN_REGULAR, th.fg, REN_CENTER);
+        } else {
+            char both[96];
+            snprintf(both, sizeof both, "%s%s%s", idx, idx[0] ? " " : "", lab);
+            ren_clip(ren, mx + c * cell - 2, my - clh - 2, cell * cstep + 4, clh);
+            ren_text_up(ren, mx + c * cell + cell / 2 - lh_label / 2, my - 5, both, LABEL_PX, REN_REGULAR, th.fg);
+            ren_clip(ren, 0, 0, 0, 0);
+        }
+    }
+
+    float num_px = fminf(12.0f, cell * 0.31f);
+    int numbers = f->numbers && num_px >= 6.0f;
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            int dr = p->flip ? c : r, dc = p->flip ? r : c; /* data indices */
+            float cx = mx + c * cell, cy = my + r * cell;
+            int square = p->mask_mode != MASK_IGNORE;
+            int allowed = square ? attn_allowed(t, dr, dc) : 1;
+            float v = p->get(t, p->head, dr, dc);
+            if (p->mask_mode == MASK_ITSELF) {
+                if (allowed) ren_rect(ren, cx, cy, cell, cell, th.allowed);
+                else {
+                    ren_rect(ren, cx, cy, cell, cell, th.masked_bg);
+                    ren_hatch(ren, cx, cy, cell, cell, fmaxf(cell / 4, 3), th.hatch);
+                }
+                if (numbers) ren_text(ren, cx + cell / 2, cy + cell / 2 - num_px * 0.6f, allowed ? "1" : "0", num_px, REN_REGULAR, th.fg, REN_CENTER);
+                continue;
+            }
+            if (!allowed && (p->mask_mode == MASK_REPLACE_INF || p->mask_mode == MASK_REPLACE_ZERO)) {
+                ren_rect(ren, cx, cy, cell, cell, th.masked_bg);
+                ren_hatch(ren, cx, cy, cell, cell, fmaxf(cell / 4, 3), th.hatch);
+                if (numbers) ren_text(ren, cx + cell / 2, cy + cell / 2 - num_px * 0.6f, p->mask_mode == MASK_REPLACE_INF ? "−∞" : "0", num_px, REN_REGULAR, th.muted, REN_CENTER);
+                continue;
+            }
+            CmapRGB col = cmap_color(f->cmap, cmap_t(f->cmap, v, f->lo, f->hi));
+            ren_rect(ren, cx, cy, cell, cell, (RenColor){col.r, col.g, col.b, 255});
+            if (!allowed) {
+                /* hatch halfway between the cell's colour and its text colour, so it shows
+                 * on dark and light cells alike */
+                CmapRGB tc = cmap_text_on(col);
+                RenColor hc = {(unsigned char)((col.r + tc.r) / 2), (unsigned char)((col.g + tc.g) / 2),
+                               (unsigned char)((col.b + tc.b) / 2), 255};
+                ren_hatch(ren, cx, cy, cell, cell, fmaxf(cell / 4, 3), hc);
+            }
+            if (numbers) {
+                CmapRGB tc = cmap_text_on(col);
+                format_num(num, sizeof num, v);
+                ren_text(ren, cx + cell / 2, cy + cell / 2 - num_px * 0.6f, num, num_px, REN_REGULAR, (RenColor){tc.r, tc.g, tc.b, 255}, REN_CENTER);
+            }
+        }
+    /* thin grid lines once cells are big enough to separate */
+    if (cell >= 8) {
+        RenColor g = th.bg;
+        g.a = 150;
+        for (int r = 1; r < rows; r++) ren_rect(ren, mx, my + r * cell - 0.5f, mw, 1.0f / ren_scale(ren), g);
+        for (int c = 1; c < cols; c++) ren_rect(ren, mx + c * cell - 0.5f, my, 1.0f / ren_scale(ren), mh, g);
+    }
+    ren_frame(ren, mx - 1, my - 1, mw + 2, mh + 2, 1, th.grid);
+
+    if (show_stats) {
+        const AttnHead *hd = &t->head[p->head];
+        float sx = mx + mw + 8;
+        float sp = fminf(11.0f, cell * 0.5f);
+        ren_text(ren, sx + 46, my - 4 - lh_label, "max α′", sp, REN_REGULAR, th.muted, REN_RIGHT);
+        ren_text(ren, sx + 98, my - 4 - lh_label, "H", sp, REN_REGULAR, th.muted, REN_RIGHT);
+        for (int r = 0; r < rows; r++) {
+            float cy = my + r * cell + cell / 2 - ren_line_height(ren, sp) / 2;
+            if (hd->empty_row[r]) {
+                ren_text(ren, sx + 98, cy, "empty row", sp, REN_REGULAR, th.muted, REN_RIGHT);
+                continue;
+            }
+            snprintf(num, sizeof num, "%.2f", (double)hd->max_weight[r]);
+            ren_text(ren, sx + 46, cy, num, sp, REN_REGULAR, th.fg, REN_RIGHT);
+            snprintf(num, sizeof num, "%.2f", (double)hd->entropy[r]);
+            ren_text(ren, sx + 98, cy, num, sp, REN_REGULAR, th.fg, REN_RIGHT);
+        }
+    }
+}
+
+/* The colour bar (or the mask legend) at (x, y); returns its width. */
+static float legend(Ren *ren, Fig *f, float x, float y, float h, int draw)
+{
+    Theme th = theme_of(f->dark);
+    char lo[32], hi[32], mid[32];
+    if (!f->colour_bar) {
+        float sw = 16, w = sw + 6 + fmaxf(ren_text_width(ren, "may attend (1)", LABEL_PX, REN_REGULAR),
+                                          ren_text_width(ren, "masked (0)", LABEL_PX, REN_REGULAR));
+        if (draw) {
+            ren_rect(ren, x, y, sw, sw, th.allowed);
+            ren_frame(ren, x, y, sw, sw, 1, th.grid);
+            ren_text(ren, x + sw + 6, y, "may attend (1)", LABEL_PX, REN_REGULAR, th.fg, REN_LEFT);
+            ren_rect(ren, x, y + sw + 8, sw, sw, th.masked_bg);
+            ren_hatch(ren, x, y + sw + 8, sw, sw, 4, th.hatch);
+            ren_frame(ren, x, y + sw + 8, sw, sw, 1, th.grid);
+            ren_text(ren, x, y + 2 * sw + 16, "", LABEL_PX, REN_REGULAR, th.fg, REN_LEFT);
+            ren_text(ren, x + sw + 6, y + sw + 8, "masked (0)", LABEL_PX, REN_REGULAR, th.fg, REN_LEFT);
+        }
+        return w;
+    }
+    format_num(lo, sizeof lo, f->lo);
+    format_num(hi, sizeof hi, f->hi);
+    format_num(mid, sizeof mid, (f->lo + f->hi) / 2);
+    float tw = fmaxf(ren_text_width(ren, lo, LABEL_PX, REN_REGULAR), ren_text_width(ren, hi, LABEL_PX, REN_REGULAR));
+    tw = fmaxf(tw, ren_text_width(ren, mid, LABEL_PX, REN_REGULAR));
+    float w = BAR_W + 6 + tw;
+    if (!draw) return w;
+    int steps = (int)(h * ren_scale(ren));
+    if (steps < 2) steps = 2;
+    for (int i = 0; i < steps; i++) {
+        float t = 1.0f - (float)i / (float)(steps - 1);
+        CmapRGB c = cmap_color(f->cmap, t);
+        ren_rect(ren, x, y + h * i / steps, BAR_W, h / steps + 1.0f / ren_scale(ren), (RenColor){c.r, c.g, c.b, 255});
+    }
+    ren_frame(ren, x - 1, y - 1, BAR_W + 2, h + 2, 1, th.grid);
+    float lh = ren_line_height(ren, LABEL_PX);
+    ren_text(ren, x + BAR_W + 6, y - lh / 2, hi, LABEL_PX, REN_REGULAR, th.fg, REN_LEFT);
+    ren_text(ren, x + BAR_W + 6, y + h / 2 - lh / 2, mid, LABEL_PX, REN_REGULAR, th.muted, REN_LEFT);
+    ren_text(ren, x + BAR_W + 6, y + h - lh / 2, lo, LABEL_PX, REN_REGULAR, th.fg, REN_LEFT);
+    return w;
+}
+
+/* Lays out the whole figure at (x, y); draws when draw is set. */
+static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int draw)
+{
+    Theme th = theme_of(f->dark);
+    float cy = y + MARGIN;
+    float lh_title = ren_line_height(ren, TITLE_PX), lh_sub = ren_line_height(ren, SUB_PX);
+    if (draw) ren_text(ren, x + MARGIN, cy, f->title, TITLE_PX, REN_BOLD, th.fg, REN_LEFT);
+    float w = ren_text_width(ren, f->title, TITLE_PX, REN_BOLD);
+    cy += lh_title + 2;
+    if (f->subtitle[0]) {
+        if (draw) ren_text(ren, x + MARGIN, cy, f->subtitle, SUB_PX, REN_REGULAR, th.muted, REN_LEFT);
+        w = fmaxf(w, ren_text_width(ren, f->subtitle, SUB_PX, REN_REGULAR));
+        cy += lh_sub;
+    }
+    cy += 12;
+    /* panels in a grid: measure every panel, then place row by row */
+    float col_w[MAX_PANELS] = {0}, row_h[MAX_PANELS] = {0};
+    for (int i = 0; i < f->n; i++) {
+        panel(ren, t, f, &f->p[i], 0, 0, 0);
+        int gc = i % f->grid_cols, gr = i / f->grid_cols;
+        col_w[gc] = fmaxf(col_w[gc], f->p[i].w);
+        row_h[gr] = fmaxf(row_h[gr], f->p[i].h);
+    }
+    float gy = cy, grid_w = 0, grid_h = 0, bar_top = cy, bar_h = 0;
+    int n_rows = (f->n + f->grid_cols - 1) / f->grid_cols;
+    for (int gr = 0; gr < n_rows; gr++) {
+        float gx = x + MARGIN;
+        for (int gc = 0; gc < f->grid_cols; gc++) {
+            int i = gr * f->grid_cols + gc;
+            if (i >= f->n) break;
+            panel(ren, t, f, &f->p[i], gx, gy, draw);
+            if (gr == 0 && gc == 0) {
+                bar_top = f->p[i].my;
+            }
+            bar_h = fmaxf(bar_h, f->p[i].my + (f->p[i].flip ? f->p[i].cols : f->p[i].rows) * f->cell - bar_top);
+            gx += col_w[gc] + GAP_X;
+        }
+        grid_w = fmaxf(grid_w, gx - GAP_X - (x + MARGIN));
+        gy += row_h[gr] + GAP_Y;
+    }
+    grid_h = gy - GAP_Y - cy;
+    bar_h = fminf(fmaxf(bar_h, 120.0f), 360.0f);
+    if (!f->colour_bar) bar_h = 40;
+    float lx = x + MARGIN + grid_w + 22;
+    float lw = legend(ren, f, lx, bar_top, bar_h, draw);
+    w = fmaxf(w, grid_w + 22 + lw);
+    cy += fmaxf(grid_h, bar_top - cy + bar_h) + 14;
+    if (draw) ren_text(ren, x + MARGIN, cy, f->footer, FOOT_PX, REN_REGULAR, th.muted, REN_LEFT);
+    w = fmaxf(w, ren_text_width(ren, f->footer, FOOT_PX, REN_REGULAR));
+    cy += ren_line_height(ren, FOOT_PX);
+    f->w = ceilf(w + 2 * MARGIN);
+    f->h = ceilf(cy + MARGIN - y);
+}
+
+/* ---------------------------------------------------------------- public */
+
+static Fig fig_scratch; /* a Fig is large; one is enough since drawing is single-threaded */
+
+void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, float *h)
+{
+    build(&fig_scratch, ren, t, o);
+    layout(ren, t, &fig_scratch, 0, 0, 0);
+    *w = fig_scratch.w;
+    *h = fig_scratch.h;
+}
+
+void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float y)
+{
+    build(&fig_scratch, ren, t, o);
+    layout(ren, t, &fig_scratch, x, y, 1);
+}
+
+int fig_cell_rect(Ren *ren, const AttnTrace *t, const FigOptions *o, int panel_i, int row,
+                  int col, float *x, float *y, float *w, float *h)
+{
+    build(&fig_scratch, ren, t, o);
+    layout(ren, t, &fig_scratch, 0, 0, 0);
+    if (panel_i < 0 || panel_i >= fig_scratch.n) return 0;
+    /* layout without drawing measured panels at the origin; place them as drawing does */
+    Fig *f = &fig_scratch;
+    float col_w[MAX_PANELS] = {0}, row_h[MAX_PANELS] = {0};
+    for (int i = 0; i < f->n; i++) {
+        int gc = i % f->grid_cols, gr = i / f->grid_cols;
+        col_w[gc] = fmaxf(col_w[gc], f->p[i].w);
+        row_h[gr] = fmaxf(row_h[gr], f->p[i].h);
+    }
+    float cy = MARGIN + ren_line_height(ren, TITLE_PX) + 2 + (f->subtitle[0] ? ren_line_height(ren, SUB_PX) : 0) + 12;
+    int gr = panel_i / f->grid_cols, gc = panel_i % f->grid_cols;
+    float gx = MARGIN, gy = cy;
+    for (int i = 0; i < gc; i++) gx += col_w[i] + GAP_X;
+    for (int i = 0; i < gr; i++) gy += row_h[i] + GAP_Y;
+    Panel *p = &f->p[panel_i];
+    panel(ren, t, f, p, gx, gy, 0);
+    int sr = p->flip ? col : row, sc = p->flip ? row : col;
+    *x = p->mx + sc * f->cell;
+    *y = p->my + sr * f->cell;
+    *w = *h = f->cell;
+    return 1;
+}

@@ -1,0 +1,64 @@
+/* fig.h: figures of a trace (the views): which matrices a view shows, their titles, axis
+ * labels, colour bars and legends, laid out and drawn through ren. The exporter draws a
+ * figure onto a surface; the window draws the same figures into its panels. */
+#ifndef ATTN_FIG_H
+#define ATTN_FIG_H
+
+#include "../engine/attn.h"
+#include "cmap.h"
+#include "ren.h"
+
+typedef enum {
+    FIG_INPUTS,   /* a, e, x */
+    FIG_QKV,      /* q, k, v of one head */
+    FIG_SCORES,   /* raw scores alpha */
+    FIG_SCALED,   /* scaled scores with the mask applied (masked = -inf) */
+    FIG_MASK,
+    FIG_WEIGHTS,  /* alpha' with each row's max weight and entropy */
+    FIG_OUT,      /* every head's output and the merged b */
+    FIG_OUTPUT,   /* b */
+    FIG_HEADS,    /* every head's alpha' in a grid */
+    FIG_PE,       /* the positional-encoding matrix */
+    FIG_PARAMS,   /* Wq, Wk, Wv of one head and Wo */
+    FIG_COUNT
+} FigView;
+
+typedef enum { FIG_NUMBERS_AUTO, FIG_NUMBERS_ON, FIG_NUMBERS_OFF } FigNumbers;
+
+typedef struct {
+    FigView view;
+    int head;           /* 0-based head for per-head views */
+    int cmap;           /* a CmapKind, or -1: diverging for signed values, viridis otherwise */
+    int transposed;     /* 1: the lecture's layout A = K^T Q, queries as columns */
+    int dark;           /* dark theme */
+    FigNumbers numbers;
+    float cell;         /* cell size in logical pixels, 0 = chosen from the size */
+} FigOptions;
+
+FigOptions fig_options_default(void);
+
+/* "inputs", "qkv", ... and back; fig_view_names lists them joined by '|'. */
+const char *fig_view_name(FigView v);
+int fig_view_parse(const char *name, FigView *out);
+const char *fig_view_names(void);
+
+/* The background colour of the theme. */
+RenColor fig_background(int dark);
+
+/* Size in logical pixels that the figure needs. */
+void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, float *h);
+
+/* Draws the figure with its top-left corner at (x, y); the caller has filled the
+ * background. */
+void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float y);
+
+/* Where the cell of matrix panel `panel` at (row, col) was drawn by the last fig_draw
+ * or fig_measure of this figure: used by tests to probe pixels. Returns 0 if there is no
+ * such panel. */
+int fig_cell_rect(Ren *ren, const AttnTrace *t, const FigOptions *o, int panel, int row,
+                  int col, float *x, float *y, float *w, float *h);
+
+/* The title the figure carries, e.g. "head 2 · α′ = softmax(QKᵀ/√8) · causal mask". */
+void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o);
+
+#endif

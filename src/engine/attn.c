@@ -1,0 +1,617 @@
+/* attn.c: the forward pass of (multi-head) self-attention, keeping every intermediate.
+ * Steps: a (embedding or given) + e (positional) = x; per head q, k, v = x Wq, x Wk, x Wv;
+ * scores from q and k; masked, scaled, normalised into weights; out = weights v; the heads'
+ * outputs side by side times Wo give b. Heads and blocks of query rows run in parallel. */
+#include "attn.h"
+#include "mat.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROW_BLOCK 32 /* query rows per parallel task */
+#define MAX_EXPLICIT 1e6f /* largest magnitude accepted in explicit vectors and weights */
+
+AttnScene attn_scene_default(void)
+{
+    AttnScene s;
+    memset(&s, 0, sizeof s);
+    s.d_model = 8;
+    s.heads = 2;
+    s.d_head = 4;
+    s.score = ATTN_SCORE_SCALED;
+    s.mask = ATTN_MASK_NONE;
+    s.posenc = ATTN_PE_SINUSOIDAL;
+    s.norm = ATTN_NORM_SOFTMAX;
+    s.temperature = 1.0f;
+    s.seed = 1;
+    s.weights = ATTN_WEIGHTS_RANDOM;
+    return s;
+}
+
+/* ---------------------------------------------------------------- names */
+
+const char *attn_score_name(AttnScore s)
+{
+    switch (s) {
+    case ATTN_SCORE_DOT: return "dot";
+    case ATTN_SCORE_SCALED: return "scaled";
+    case ATTN_SCORE_ADDITIVE: return "additive";
+    }
+    return "?";
+}
+
+const char *attn_posenc_name(AttnPosenc p)
+{
+    switch (p) {
+    case ATTN_PE_NONE: return "none";
+    case ATTN_PE_SINUSOIDAL: return "sinusoidal";
+    case ATTN_PE_LEARNED: return "learned";
+    }
+    return "?";
+}
+
+const char *attn_norm_name(AttnNorm n) { return n == ATTN_NORM_RELU ? "relu" : "softmax"; }
+
+const char *attn_weights_name(AttnWeightsPreset w)
+{
+    return w == ATTN_WEIGHTS_IDENTITY ? "identity" : "random";
+}
+
+void attn_mask_spec(char *out, size_t len, AttnMaskKind kind, int param)
+{
+    switch (kind) {
+    case ATTN_MASK_NONE: snprintf(out, len, "none"); break;
+    case ATTN_MASK_CAUSAL: snprintf(out, len, "causal"); break;
+    case ATTN_MASK_WINDOW: snprintf(out, len, "window:%d", param); break;
+    case ATTN_MASK_PADDING: snprintf(out, len, "padding:%d", param); break;
+    case ATTN_MASK_GRAPH: snprintf(out, len, "graph"); break;
+    case ATTN_MASK_CUSTOM: snprintf(out, len, "custom"); break;
+    }
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static int check_values(const float *p, size_t count, const char *what, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!(fabsf(p[i]) <= MAX_EXPLICIT))
+            return fail(err, errlen, "%s: value %zu is %g; values must be finite and within "
+                        "+-%g", what, i + 1, (double)p[i], (double)MAX_EXPLICIT);
+    return 0;
+}
+
+int attn_check(const AttnScene *s, char *err, size_t errlen)
+{
+    if (s->n < 1) return fail(err, errlen, "no tokens: at least 1 is needed");
+    if (s->n > ATTN_MAX_N)
+        return fail(err, errlen, "%d tokens is more than the limit of %d", s->n, ATTN_MAX_N);
+    if (s->d_model < 1 || s->d_model > ATTN_MAX_D_MODEL)
+        return fail(err, errlen, "d_model %d is outside 1..%d", s->d_model, ATTN_MAX_D_MODEL);
+    if (s->heads < 1 || s->heads > ATTN_MAX_HEADS)
+        return fail(err, errlen, "heads %d is outside 1..%d", s->heads, ATTN_MAX_HEADS);
+    if (s->d_head < 1 || s->d_head > ATTN_MAX_D_HEAD)
+        return fail(err, errlen, "d_head %d is outside 1..%d", s->d_head, ATTN_MAX_D_HEAD);
+    if (s->d_att < 0 || s->d_att > ATTN_MAX_D_ATT)
+        return fail(err, errlen, "d_att %d is outside 1..%d", s->d_att, ATTN_MAX_D_ATT);
+    long long cells = (long long)s->heads * s->n * s->n;
+    if (cells > ATTN_MAX_CELLS)
+        return fail(err, errlen, "%d heads x %d x %d tokens is %lld score cells, more than the "
+                    "limit of %lld", s->heads, s->n, s->n, cells, (long long)ATTN_MAX_CELLS);
+    if (!(s->temperature >= ATTN_MIN_TEMPERATURE && s->temperature <= ATTN_MAX_TEMPERATURE))
+        return fail(err, errlen, "temperature %g is outside %g..%g", (double)s->temperature,
+                    (double)ATTN_MIN_TEMPERATURE, (double)ATTN_MAX_TEMPERATURE);
+    if (!s->tokens) return fail(err, errlen, "no token strings");
+    switch (s->mask) {
+    case ATTN_MASK_WINDOW:
+        if (s->mask_param < 0 || s->mask_param > ATTN_MAX_N)
+            return fail(err, errlen, "window %d is outside 0..%d", s->mask_param, ATTN_MAX_N);
+        break;
+    case ATTN_MASK_PADDING:
+        if (s->mask_param < 0 || s->mask_param > s->n)
+            return fail(err, errlen, "padding %d is outside 0..%d (the number of tokens)",
+                        s->mask_param, s->n);
+        break;
+    case ATTN_MASK_GRAPH:
+        if (s->n_edges < 0 || (s->n_edges > 0 && !s->edges))
+            return fail(err, errlen, "graph mask without an edge list");
+        for (int e = 0; e < s->n_edges; e++) {
+            int i = s->edges[2 * e], j = s->edges[2 * e + 1];
+            if (i < 0 || i >= s->n || j < 0 || j >= s->n)
+                return fail(err, errlen, "graph edge %d (%d-%d) names a node outside 1..%d",
+                            e + 1, i + 1, j + 1, s->n);
+        }
+        break;
+    case ATTN_MASK_CUSTOM:
+        if (!s->mask_matrix) return fail(err, errlen, "custom mask without a matrix");
+        break;
+    default: break;
+    }
+    int d_att = s->d_att ? s->d_att : s->d_head;
+    size_t hd = (size_t)s->heads * s->d_model * s->d_head;
+    if (s->vectors && check_values(s->vectors, (size_t)s->n * s->d_model, "input vectors", err, errlen)) return -1;
+    if (s->params.wq && check_values(s->params.wq, hd, "Wq", err, errlen)) return -1;
+    if (s->params.wk && check_values(s->params.wk, hd, "Wk", err, errlen)) return -1;
+    if (s->params.wv && check_values(s->params.wv, hd, "Wv", err, errlen)) return -1;
+    if (s->params.wo && check_values(s->params.wo, (size_t)s->heads * s->d_head * s->d_model, "Wo", err, errlen)) return -1;
+    if (s->params.wa && check_values(s->params.wa, (size_t)s->heads * 2 * s->d_head * d_att, "Wa", err, errlen)) return -1;
+    if (s->params.va && check_values(s->params.va, (size_t)s->heads * d_att, "va", err, errlen)) return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- deterministic numbers */
+
+static uint64_t mix64(uint64_t z)
+{
+    /* splitmix64's finaliser: a bijection that scatters every input bit */
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* A bell-shaped value with mean 0 and variance 1 from one 64-bit key: the sum of three
+ * uniform values in [-1, 1) built exactly from integer bits, times 1. Only exact integer
+ * steps and IEEE additions, so every machine gets the same float. */
+static float bell(uint64_t key)
+{
+    float s = 0.0f;
+    for (int r = 0; r < 3; r++) {
+        key = mix64(key + (uint64_t)r);
+        int32_t u = (int32_t)(key >> 40) - (1 << 23); /* -2^23 .. 2^23-1 */
+        s += (float)u * (1.0f / 8388608.0f);
+    }
+    return s;
+}
+
+static uint64_t key_of(uint64_t seed, uint64_t tag, uint64_t h, uint64_t r, uint64_t c)
+{
+    return mix64(seed ^ mix64((tag << 56) ^ (h << 40) ^ (r << 20) ^ c));
+}
+
+void attn_embed(float *out, const char *token, int d)
+{
+    uint64_t h = 0xCBF29CE484222325ULL; /* FNV-1a over the bytes */
+    for (const unsigned char *p = (const unsigned char *)token; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001B3ULL;
+    }
+    for (int m = 0; m < d; m++) out[m] = bell(mix64(h) ^ mix64((uint64_t)m + 0x5EED));
+}
+
+enum { TAG_WQ = 1, TAG_WK, TAG_WV, TAG_WO, TAG_WA, TAG_VA, TAG_PE };
+
+void attn_posenc_fill(float *out, AttnPosenc kind, int n, int d, uint64_t seed)
+{
+    for (int p = 0; p < n; p++) {
+        float *row = out + (size_t)p * d;
+        for (int m = 0; m < d; m++) {
+            if (kind == ATTN_PE_SINUSOIDAL) {
+                int i2 = m - (m & 1); /* 2i: the even dimension of the pair */
+                double angle = p / pow(10000.0, (double)i2 / d);
+                row[m] = (float)((m & 1) ? cos(angle) : sin(angle));
+            } else if (kind == ATTN_PE_LEARNED) {
+                row[m] = 0.5f * bell(key_of(seed, TAG_PE, 0, (uint64_t)p, (uint64_t)m));
+            } else {
+                row[m] = 0.0f;
+            }
+        }
+    }
+}
+
+static void fill_random(float *w, int rows, int cols, float scale, uint64_t seed, int tag, int h)
+{
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            w[(size_t)r * cols + c] = scale * bell(key_of(seed, (uint64_t)tag, (uint64_t)h, (uint64_t)r, (uint64_t)c));
+}
+
+/* Identity where the shapes allow: head h reads dimensions h*d_head .. h*d_head+d_head-1 of
+ * x (wrapping round d_model), so with heads*d_head == d_model the heads split x between
+ * them; a d_head larger than d_model copies x into the first columns. */
+static void fill_identity_proj(float *w, int d_model, int d_head, int h)
+{
+    for (int m = 0; m < d_model; m++)
+        for (int c = 0; c < d_head; c++) {
+            int src = d_head <= d_model ? (h * d_head + c) % d_model : c;
+            w[(size_t)m * d_head + c] = (m == src) ? 1.0f : 0.0f;
+        }
+}
+
+/* ---------------------------------------------------------------- memory */
+
+typedef struct {
+    char *base;   /* NULL while measuring */
+    size_t used;
+} Carver;
+
+static void *carve(Carver *cv, size_t bytes)
+{
+    size_t at = (cv->used + 63) & ~(size_t)63;
+    cv->used = at + bytes;
+    return cv->base ? cv->base + at : NULL;
+}
+
+#define CARVE(cv, type, count) ((type *)carve((cv), sizeof(type) * (size_t)(count)))
+
+typedef struct {
+    float *kt;          /* d_head x n: keys transposed, so a score row is a run of axpys */
+    float *qa, *ka;     /* n x d_att: additive scoring's q Wa_top and k Wa_bottom */
+} HeadScratch;
+
+/* Lays the trace out in cv (measuring when cv->base is NULL). */
+static void layout(AttnTrace *t, HeadScratch *hs, Carver *cv, const AttnScene *s, size_t token_bytes)
+{
+    int n = s->n, dm = s->d_model, H = s->heads, dh = s->d_head;
+    int da = s->d_att ? s->d_att : dh;
+    int additive = s->score == ATTN_SCORE_ADDITIVE;
+    t->tokens = CARVE(cv, char *, n);
+    char *text = CARVE(cv, char, token_bytes);
+    (void)text;
+    t->a = CARVE(cv, float, (size_t)n * dm);
+    t->pe = CARVE(cv, float, (size_t)n * dm);
+    t->x = CARVE(cv, float, (size_t)n * dm);
+    t->mask_matrix = (s->mask == ATTN_MASK_GRAPH || s->mask == ATTN_MASK_CUSTOM)
+                         ? CARVE(cv, unsigned char, (size_t)n * n) : NULL;
+    t->head = CARVE(cv, AttnHead, H);
+    AttnHead tmp;
+    for (int h = 0; h < H; h++) {
+        AttnHead *hd = cv->base ? &t->head[h] : &tmp;
+        hd->wq = CARVE(cv, float, (size_t)dm * dh);
+        hd->wk = CARVE(cv, float, (size_t)dm * dh);
+        hd->wv = CARVE(cv, float, (size_t)dm * dh);
+        hd->wa = additive ? CARVE(cv, float, (size_t)2 * dh * da) : NULL;
+        hd->va = additive ? CARVE(cv, float, da) : NULL;
+        hd->q = CARVE(cv, float, (size_t)n * dh);
+        hd->k = CARVE(cv, float, (size_t)n * dh);
+        hd->v = CARVE(cv, float, (size_t)n * dh);
+        hd->scores = CARVE(cv, float, (size_t)n * n);
+        hd->weights = CARVE(cv, float, (size_t)n * n);
+        hd->out = CARVE(cv, float, (size_t)n * dh);
+        hd->entropy = CARVE(cv, float, n);
+        hd->max_weight = CARVE(cv, float, n);
+        hd->empty_row = CARVE(cv, unsigned char, n);
+        HeadScratch *sc = cv->base ? &hs[h] : &(HeadScratch){0};
+        sc->kt = CARVE(cv, float, (size_t)dh * n);
+        sc->qa = additive ? CARVE(cv, float, (size_t)n * da) : NULL;
+        sc->ka = additive ? CARVE(cv, float, (size_t)n * da) : NULL;
+    }
+    t->concat = CARVE(cv, float, (size_t)n * H * dh);
+    t->wo = CARVE(cv, float, (size_t)H * dh * dm);
+    t->output = CARVE(cv, float, (size_t)n * dm);
+}
+
+void attn_trace_free(AttnTrace *t)
+{
+    free(t->mem);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---------------------------------------------------------------- masks */
+
+/* The keys a query may see, as a range [lo, hi) when the mask is one; returns 0 when the
+ * mask needs the matrix. */
+static int row_range(const AttnTrace *t, int i, int *lo, int *hi)
+{
+    int n = t->n;
+    switch (t->mask) {
+    case ATTN_MASK_NONE: *lo = 0; *hi = n; return 1;
+    case ATTN_MASK_CAUSAL: *lo = 0; *hi = i + 1; return 1;
+    case ATTN_MASK_WINDOW:
+        *lo = i - t->mask_param < 0 ? 0 : i - t->mask_param;
+        *hi = i + t->mask_param + 1 > n ? n : i + t->mask_param + 1;
+        return 1;
+    case ATTN_MASK_PADDING: *lo = 0; *hi = n - t->mask_param; return 1;
+    default: return 0;
+    }
+}
+
+int attn_allowed(const AttnTrace *t, int i, int j)
+{
+    int lo, hi;
+    if (row_range(t, i, &lo, &hi)) return j >= lo && j < hi;
+    return t->mask_matrix[(size_t)i * t->n + j] != 0;
+}
+
+float attn_scaled(const AttnTrace *t, int h, int i, int j)
+{
+    return t->head[h].scores[(size_t)i * t->n + j] * t->scale;
+}
+
+static void build_mask_matrix(AttnTrace *t, const AttnScene *s)
+{
+    int n = t->n;
+    unsigned char *m = t->mask_matrix;
+    if (s->mask == ATTN_MASK_CUSTOM) {
+        for (size_t c = 0; c < (size_t)n * n; c++) m[c] = s->mask_matrix[c] != 0;
+        return;
+    }
+    memset(m, 0, (size_t)n * n);
+    for (int i = 0; i < n; i++) m[(size_t)i * n + i] = 1; /* a node always sees itself */
+    for (int e = 0; e < s->n_edges; e++) {
+        int i = s->edges[2 * e], j = s->edges[2 * e + 1];
+        m[(size_t)i * n + j] = m[(size_t)j * n + i] = 1;
+    }
+}
+
+/* ---------------------------------------------------------------- the forward pass */
+
+typedef struct {
+    AttnTrace *t;
+    HeadScratch *hs;
+    int n_blocks;        /* row blocks per head */
+} Job;
+
+static void project_task(void *ctx, int h)
+{
+    Job *job = ctx;
+    AttnTrace *t = job->t;
+    AttnHead *hd = &t->head[h];
+    HeadScratch *sc = &job->hs[h];
+    int n = t->n, dm = t->d_model, dh = t->d_head, da = t->d_att;
+    mat_mul(hd->q, t->x, hd->wq, n, dm, dh);
+    mat_mul(hd->k, t->x, hd->wk, n, dm, dh);
+    mat_mul(hd->v, t->x, hd->wv, n, dm, dh);
+    if (t->score == ATTN_SCORE_ADDITIVE) {
+        /* [q; k] Wa = q Wa_top + k Wa_bottom, so each half is computed once per token */
+        mat_mul(sc->qa, hd->q, hd->wa, n, dh, da);
+        mat_mul(sc->ka, hd->k, hd->wa + (size_t)dh * da, n, dh, da);
+    } else {
+        mat_transpose(sc->kt, hd->k, n, dh);
+    }
+}
+
+/* Normalises one row of scores into weights under the mask; fills entropy and max. */
+static void normalise_row(AttnTrace *t, AttnHead *hd, int i)
+{
+    int n = t->n;
+    const float *s = hd->scores + (size_t)i * n;
+    float *w = hd->weights + (size_t)i * n;
+    int lo, hi;
+    const unsigned char *allow = NULL;
+    if (!row_range(t, i, &lo, &hi)) {
+        allow = t->mask_matrix + (size_t)i * n;
+        lo = 0;
+        hi = n;
+    }
+    for (int j = 0; j < lo; j++) w[j] = 0.0f;
+    for (int j = hi; j < n; j++) w[j] = 0.0f;
+    float scale = t->scale, inv_t = 1.0f / t->temperature;
+    float maxs = -INFINITY;
+    int any = 0;
+    for (int j = lo; j < hi; j++)
+        if (!allow || allow[j]) { any = 1; if (s[j] > maxs) maxs = s[j]; }
+    float entropy = 0.0f, maxw = 0.0f;
+    int empty = !any;
+    if (any && t->norm == ATTN_NORM_SOFTMAX) {
+        /* u = (scaled - max scaled) / T <= 0, so exp never overflows however large the
+         * scores; the largest allowed key gets exp(0) = 1 and the sum is at least 1 */
+        float ms = maxs * scale;
+        for (int j = lo; j < hi; j++) w[j] = (s[j] * scale - ms) * inv_t;
+        if (allow)
+            for (int j = lo; j < hi; j++) if (!allow[j]) w[j] = -INFINITY;
+        mat_exp_nonpos(w + lo, w + lo, hi - lo);
+        double z = 0.0, sum_wu = 0.0;
+        for (int j = lo; j < hi; j++) z += w[j];
+        /* entropy without a log per cell: ln w_j = u_j - ln Z, so H = ln Z - sum_j w_j u_j */
+        float invz = (float)(1.0 / z);
+        for (int j = lo; j < hi; j++) {
+            float wj = w[j] * invz;
+            w[j] = wj;
+            if (wj > 0.0f) {
+                sum_wu += (double)wj * (double)((s[j] * scale - ms) * inv_t);
+                if (wj > maxw) maxw = wj;
+            }
+        }
+        entropy = (float)(log(z) - sum_wu);
+        if (entropy < 0.0f) entropy = 0.0f;
+    } else if (any) {
+        /* ReLU normalisation: w_j = max(0, s_j/T) / sum_k max(0, s_k/T); the positive
+         * factors scale and 1/T cancel, so they are left out (multiplying by them could
+         * overflow to inf or underflow to 0), and the division is done in double */
+        double sum = 0.0;
+        for (int j = lo; j < hi; j++) {
+            float r = (!allow || allow[j]) && s[j] > 0.0f ? s[j] : 0.0f;
+            w[j] = r;
+            sum += r;
+        }
+        if (sum > 0.0) {
+            for (int j = lo; j < hi; j++) {
+                float wj = (float)(w[j] / sum);
+                w[j] = wj;
+                if (wj > 0.0f) {
+                    entropy -= wj * logf(wj);
+                    if (wj > maxw) maxw = wj;
+                }
+            }
+        } else {
+            empty = 1;
+        }
+    }
+    if (empty)
+        for (int j = lo; j < hi; j++) w[j] = 0.0f;
+    hd->entropy[i] = entropy;
+    hd->max_weight[i] = maxw;
+    hd->empty_row[i] = (unsigned char)empty;
+    /* out[i] = sum_j w[i][j] v[j], over the keys that can carry weight */
+    int dh = t->d_head;
+    float *o = hd->out + (size_t)i * dh;
+    for (int c = 0; c < dh; c++) o[c] = 0.0f;
+    if (!empty)
+        for (int j = lo; j < hi; j++) {
+            float wj = w[j];
+            if (wj == 0.0f) continue;
+            const float *vj = hd->v + (size_t)j * dh;
+            for (int c = 0; c < dh; c++) o[c] += wj * vj[c];
+        }
+}
+
+static void rows_task(void *ctx, int task)
+{
+    Job *job = ctx;
+    AttnTrace *t = job->t;
+    int h = task / job->n_blocks, blk = task % job->n_blocks;
+    AttnHead *hd = &t->head[h];
+    HeadScratch *sc = &job->hs[h];
+    int n = t->n, dh = t->d_head, da = t->d_att;
+    int i0 = blk * ROW_BLOCK, i1 = i0 + ROW_BLOCK > n ? n : i0 + ROW_BLOCK;
+    for (int i = i0; i < i1; i++) {
+        float *srow = hd->scores + (size_t)i * n;
+        if (t->score == ATTN_SCORE_ADDITIVE) {
+            /* s_ij = va . tanh(q_i Wa_top + k_j Wa_bottom) */
+            const float *qa = sc->qa + (size_t)i * da;
+            for (int j = 0; j < n; j++) {
+                const float *ka = sc->ka + (size_t)j * da;
+                float acc = 0.0f;
+                for (int a = 0; a < da; a++) acc += hd->va[a] * tanhf(qa[a] + ka[a]);
+                srow[j] = acc;
+            }
+        } else {
+            mat_row_dots(srow, hd->q + (size_t)i * dh, sc->kt, dh, n);
+        }
+        normalise_row(t, hd, i);
+    }
+}
+
+static void merge_task(void *ctx, int blk)
+{
+    Job *job = ctx;
+    AttnTrace *t = job->t;
+    int n = t->n, H = t->heads, dh = t->d_head, dc = H * dh;
+    int i0 = blk * ROW_BLOCK, i1 = i0 + ROW_BLOCK > n ? n : i0 + ROW_BLOCK;
+    for (int i = i0; i < i1; i++)
+        for (int h = 0; h < H; h++)
+            memcpy(t->concat + (size_t)i * dc + (size_t)h * dh, t->head[h].out + (size_t)i * dh,
+                   sizeof(float) * (size_t)dh);
+    mat_mul(t->output + (size_t)i0 * t->d_model, t->concat + (size_t)i0 * dc, t->wo,
+            i1 - i0, dc, t->d_model);
+}
+
+int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
+{
+    if (attn_check(s, err, errlen)) {
+        attn_trace_free(t);
+        return -1;
+    }
+    int n = s->n, dm = s->d_model, H = s->heads, dh = s->d_head;
+    int da = s->d_att ? s->d_att : dh;
+    size_t token_bytes = 0;
+    for (int i = 0; i < n; i++) token_bytes += strlen(s->tokens[i]) + 1;
+
+    HeadScratch hs_stack[8];
+    HeadScratch *hs = H <= 8 ? hs_stack : malloc(sizeof *hs * (size_t)H);
+    if (!hs) {
+        attn_trace_free(t);
+        return fail(err, errlen, "out of memory");
+    }
+    Carver cv = {NULL, 0};
+    layout(t, hs, &cv, s, token_bytes);
+    size_t need = cv.used + 64;
+    if (t->mem_size < need) {
+        free(t->mem);
+        t->mem = malloc(need);
+        t->mem_size = t->mem ? need : 0;
+        if (!t->mem) {
+            if (hs != hs_stack) free(hs);
+            attn_trace_free(t);
+            return fail(err, errlen, "out of memory: this scene needs %zu MB", need >> 20);
+        }
+    }
+    cv.base = (char *)(((uintptr_t)t->mem + 63) & ~(uintptr_t)63);
+    cv.used = 0;
+    layout(t, hs, &cv, s, token_bytes);
+
+    t->n = n; t->d_model = dm; t->heads = H; t->d_head = dh; t->d_att = da;
+    t->score = s->score; t->mask = s->mask; t->mask_param = s->mask_param;
+    t->posenc = s->posenc; t->norm = s->norm; t->temperature = s->temperature;
+    t->seed = s->seed; t->weights_preset = s->weights;
+    t->explicit_vectors = s->vectors != NULL;
+    t->scale = s->score == ATTN_SCORE_SCALED ? (float)(1.0 / sqrt((double)dh)) : 1.0f;
+
+    /* token strings live right after the pointer array */
+    char *text = (char *)(t->tokens + n);
+    text = (char *)(((uintptr_t)text + 63) & ~(uintptr_t)63);
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(s->tokens[i]) + 1;
+        memcpy(text, s->tokens[i], len);
+        t->tokens[i] = text;
+        text += len;
+    }
+
+    for (int i = 0; i < n; i++) {
+        float *ai = t->a + (size_t)i * dm;
+        if (s->vectors) memcpy(ai, s->vectors + (size_t)i * dm, sizeof(float) * (size_t)dm);
+        else attn_embed(ai, s->tokens[i], dm);
+    }
+    attn_posenc_fill(t->pe, s->posenc, n, dm, s->seed);
+    for (size_t c = 0; c < (size_t)n * dm; c++) t->x[c] = t->a[c] + t->pe[c];
+    if (t->mask_matrix) build_mask_matrix(t, s);
+
+    float proj_scale = (float)(1.0 / sqrt((double)dm));
+    for (int h = 0; h < H; h++) {
+        AttnHead *hd = &t->head[h];
+        size_t wsz = (size_t)dm * dh;
+        if (s->weights == ATTN_WEIGHTS_IDENTITY) {
+            fill_identity_proj(hd->wq, dm, dh, h);
+            fill_identity_proj(hd->wk, dm, dh, h);
+            fill_identity_proj(hd->wv, dm, dh, h);
+        } else {
+            fill_random(hd->wq, dm, dh, proj_scale, s->seed, TAG_WQ, h);
+            fill_random(hd->wk, dm, dh, proj_scale, s->seed, TAG_WK, h);
+            fill_random(hd->wv, dm, dh, proj_scale, s->seed, TAG_WV, h);
+        }
+        if (s->params.wq) memcpy(hd->wq, s->params.wq + h * wsz, sizeof(float) * wsz);
+        if (s->params.wk) memcpy(hd->wk, s->params.wk + h * wsz, sizeof(float) * wsz);
+        if (s->params.wv) memcpy(hd->wv, s->params.wv + h * wsz, sizeof(float) * wsz);
+        if (hd->wa) {
+            size_t asz = (size_t)2 * dh * da;
+            fill_random(hd->wa, 2 * dh, da, (float)(1.0 / sqrt(2.0 * dh)), s->seed, TAG_WA, h);
+            fill_random(hd->va, 1, da, (float)(1.0 / sqrt((double)da)), s->seed, TAG_VA, h);
+            if (s->params.wa) memcpy(hd->wa, s->params.wa + h * asz, sizeof(float) * asz);
+            if (s->params.va) memcpy(hd->va, s->params.va + (size_t)h * da, sizeof(float) * (size_t)da);
+        }
+    }
+    int dc = H * dh;
+    if (s->weights == ATTN_WEIGHTS_IDENTITY) {
+        for (int r = 0; r < dc; r++)
+            for (int m = 0; m < dm; m++) t->wo[(size_t)r * dm + m] = (r % dm == m) ? 1.0f : 0.0f;
+    } else {
+        fill_random(t->wo, dc, dm, (float)(1.0 / sqrt((double)dc)), s->seed, TAG_WO, 0);
+    }
+    if (s->params.wo) memcpy(t->wo, s->params.wo, sizeof(float) * (size_t)dc * dm);
+
+    Job job = {t, hs, (n + ROW_BLOCK - 1) / ROW_BLOCK};
+    /* small scenes run on one thread: starting threads would cost more than the work */
+    int big = (long long)H * n * n * (dh + 8) > 200000;
+    if (big) {
+        mat_parallel_for(H, project_task, &job);
+        mat_parallel_for(H * job.n_blocks, rows_task, &job);
+        mat_parallel_for(job.n_blocks, merge_task, &job);
+    } else {
+        for (int h = 0; h < H; h++) project_task(&job, h);
+        for (int b = 0; b < H * job.n_blocks; b++) rows_task(&job, b);
+        for (int b = 0; b < job.n_blocks; b++) merge_task(&job, b);
+    }
+    t->n_empty_rows = 0;
+    for (int h = 0; h < H; h++) {
+        int c = 0;
+        for (int i = 0; i < n; i++) c += t->head[h].empty_row[i];
+        t->head[h].n_empty_rows = c;
+        t->n_empty_rows += c;
+    }
+    if (hs != hs_stack) free(hs);
+    return 0;
+}

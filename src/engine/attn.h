@@ -1,0 +1,147 @@
+/* attn.h: the self-attention engine. An AttnScene describes one computation; attn_forward
+ * turns it into an AttnTrace that keeps every intermediate for display. libc + libm only.
+ *
+ * Conventions: every matrix is row-major float, rows = tokens (queries for score and weight
+ * matrices), row-vector products (q[i][c] = sum_m x[i][m] * Wq[m][c]). Indices are 0-based
+ * here; the views and messages show them 1-based as the lecture does (a^1 ... a^N).
+ *
+ * Ownership: a scene only borrows its arrays (the caller keeps them alive during
+ * attn_forward). A trace owns everything it points to, in one allocation, and is freed with
+ * attn_trace_free. attn_forward into a trace that already holds a computation of the same or
+ * larger size reuses its memory and does not allocate. */
+#ifndef ATTN_ATTN_H
+#define ATTN_ATTN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The engine's limits; attn_check refuses anything beyond them and names the limit. */
+#define ATTN_MAX_N 4096        /* tokens */
+#define ATTN_MAX_D_MODEL 1024  /* size of a^i, e^i, x^i, b^i */
+#define ATTN_MAX_HEADS 64
+#define ATTN_MAX_D_HEAD 1024   /* size of q, k, v per head */
+#define ATTN_MAX_D_ATT 1024    /* hidden size of additive scoring */
+#define ATTN_MAX_CELLS (8LL * 4096 * 4096) /* heads * N * N: score and weight cells in all */
+#define ATTN_MAX_TEMPERATURE 1e6f
+#define ATTN_MIN_TEMPERATURE 1e-6f
+
+typedef enum { ATTN_SCORE_DOT, ATTN_SCORE_SCALED, ATTN_SCORE_ADDITIVE } AttnScore;
+typedef enum {
+    ATTN_MASK_NONE,
+    ATTN_MASK_CAUSAL,  /* query i sees keys j <= i */
+    ATTN_MASK_WINDOW,  /* query i sees keys |i - j| <= mask_param */
+    ATTN_MASK_PADDING, /* the last mask_param tokens are padding: no query sees them */
+    ATTN_MASK_GRAPH,   /* query i sees itself and its neighbours in an undirected edge list */
+    ATTN_MASK_CUSTOM   /* an explicit n x n 0/1 matrix, 1 = allowed */
+} AttnMaskKind;
+typedef enum { ATTN_PE_NONE, ATTN_PE_SINUSOIDAL, ATTN_PE_LEARNED } AttnPosenc;
+typedef enum { ATTN_NORM_SOFTMAX, ATTN_NORM_RELU } AttnNorm;
+typedef enum { ATTN_WEIGHTS_RANDOM, ATTN_WEIGHTS_IDENTITY } AttnWeightsPreset;
+
+/* Explicit parameters. Each pointer may be NULL (the preset fills that tensor). Shapes:
+ * wq, wk, wv: heads x d_model x d_head; wo: (heads*d_head) x d_model;
+ * wa: heads x (2*d_head) x d_att; va: heads x d_att. */
+typedef struct {
+    const float *wq, *wk, *wv, *wo, *wa, *va;
+} AttnParams;
+
+typedef struct {
+    int n;                   /* number of tokens */
+    const char *const *tokens; /* n UTF-8 strings (borrowed) */
+    const float *vectors;    /* n x d_model explicit inputs a^i, or NULL: hashed embeddings */
+    int d_model, heads, d_head;
+    int d_att;               /* additive scoring's hidden size; 0 means d_head */
+    AttnScore score;
+    AttnMaskKind mask;
+    int mask_param;          /* W for WINDOW, P for PADDING */
+    const int *edges;        /* GRAPH: n_edges pairs (i, j), 0-based (borrowed) */
+    int n_edges;
+    const unsigned char *mask_matrix; /* CUSTOM: n x n, nonzero = allowed (borrowed) */
+    AttnPosenc posenc;
+    AttnNorm norm;
+    float temperature;       /* weights = normalise(scaled / temperature) */
+    uint64_t seed;           /* random weights and learned positional encodings */
+    AttnWeightsPreset weights;
+    AttnParams params;       /* explicit tensors override the preset */
+} AttnScene;
+
+/* The scene with the defaults: d_model 8, 2 heads of d_head 4, scaled dot product, no
+ * mask, sinusoidal positions, softmax, temperature 1, seed 1, random weights. */
+AttnScene attn_scene_default(void);
+
+typedef struct {
+    float *wq, *wk, *wv;     /* d_model x d_head */
+    float *wa;               /* (2*d_head) x d_att, additive scoring only, else NULL */
+    float *va;               /* d_att, additive scoring only, else NULL */
+    float *q, *k, *v;        /* n x d_head */
+    float *scores;           /* n x n raw scores for every pair, masked ones included */
+    float *weights;          /* n x n normalised weights alpha'; exactly 0 where masked */
+    float *out;              /* n x d_head: out[i] = sum_j weights[i][j] v[j] */
+    float *entropy;          /* n: -sum_j w ln w of each row, in nats */
+    float *max_weight;       /* n: the largest weight of each row */
+    unsigned char *empty_row;/* n: 1 where the row could give no weight (all masked, or
+                                ReLU found nothing positive); its weights are all 0 */
+    int n_empty_rows;
+} AttnHead;
+
+typedef struct {
+    /* configuration as computed (a copy of the scene's sizes and choices) */
+    int n, d_model, heads, d_head, d_att;
+    AttnScore score;
+    AttnMaskKind mask;
+    int mask_param;
+    AttnPosenc posenc;
+    AttnNorm norm;
+    float temperature;
+    uint64_t seed;
+    AttnWeightsPreset weights_preset;
+    int explicit_vectors;    /* 1 when a^i came from the scene, 0 when hashed */
+    float scale;             /* scaled = scores * scale: 1/sqrt(d_head) or 1 */
+
+    char **tokens;           /* n copies of the token strings */
+    float *a, *pe, *x;       /* n x d_model: inputs, positional encodings, x = a + pe */
+    unsigned char *mask_matrix; /* n x n for GRAPH and CUSTOM masks, else NULL
+                                   (use attn_allowed, which covers every kind) */
+    AttnHead *head;          /* heads entries */
+    float *concat;           /* n x (heads*d_head): head outputs side by side */
+    float *wo;               /* (heads*d_head) x d_model */
+    float *output;           /* n x d_model: b^i = concat[i] Wo */
+    int n_empty_rows;        /* over all heads */
+
+    void *mem;               /* the one allocation everything above points into */
+    size_t mem_size;
+} AttnTrace;
+
+/* Checks a scene against the limits and its own consistency. Returns 0, or -1 with a
+ * one-line message in err naming the field and the limit. */
+int attn_check(const AttnScene *s, char *err, size_t errlen);
+
+/* Computes the scene into t (zero-initialise t before the first call). Returns 0, or -1
+ * with a message in err (t is then left empty). */
+int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen);
+
+/* Frees everything a trace owns and zeroes it. */
+void attn_trace_free(AttnTrace *t);
+
+/* Derived values, computed on demand rather than stored twice. */
+int attn_allowed(const AttnTrace *t, int i, int j);           /* 1 if query i may see key j */
+float attn_scaled(const AttnTrace *t, int h, int i, int j);   /* scores[i][j] * scale */
+
+/* The deterministic embedding of a token string: the same string gives the same d values on
+ * every machine (integer hashing, exact float conversion). out: d. */
+void attn_embed(float *out, const char *token, int d);
+
+/* Positional encodings for positions 0..n-1. out: n x d.
+ * sinusoidal: out[p][2i] = sin(p / 10000^(2i/d)), out[p][2i+1] = cos(p / 10000^(2i/d)). */
+void attn_posenc_fill(float *out, AttnPosenc kind, int n, int d, uint64_t seed);
+
+/* Names for the command line, titles and JSON. */
+const char *attn_score_name(AttnScore s);   /* "dot", "scaled", "additive" */
+const char *attn_posenc_name(AttnPosenc p); /* "none", "sinusoidal", "learned" */
+const char *attn_norm_name(AttnNorm n);     /* "softmax", "relu" */
+const char *attn_weights_name(AttnWeightsPreset w); /* "random", "identity" */
+/* The mask as the command line writes it: "none", "causal", "window:2", "padding:1",
+ * "graph", "custom". */
+void attn_mask_spec(char *out, size_t len, AttnMaskKind kind, int param);
+
+#endif

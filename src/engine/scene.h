@@ -1,0 +1,75 @@
+/* scene.h: a scene as the user writes it (text, sizes, choices, file names) and the step
+ * that turns it into an engine AttnScene. Setting a field is pure (key and value strings in,
+ * a message out); reading the files a scene names is done in one place, scene_load.
+ *
+ * Ownership: a SceneSpec owns every string and array it points to; scene_spec_free releases
+ * them. The AttnScene that scene_load fills borrows from the SceneSpec, so it is valid until
+ * the spec is changed or freed. */
+#ifndef ATTN_SCENE_H
+#define ATTN_SCENE_H
+
+#include "attn.h"
+#include "tok.h"
+
+#include <stddef.h>
+
+typedef struct {
+    char *text;            /* the input text (tokenised by tok_split) */
+    AttnScene scene;       /* sizes and choices; its arrays are filled by scene_load */
+    char *mask_file;       /* graph:FILE or custom:FILE */
+    char *weights_file;    /* weights FILE: explicit matrices (see scene_parse_weights) */
+    char *vectors_file;    /* explicit input vectors, one row per token */
+
+    /* filled by scene_load */
+    TokList toks;
+    float *vectors;        /* n x d_model */
+    int *edges;            /* 2 * n_edges */
+    int n_edges;
+    unsigned char *mask_matrix; /* n x n */
+    float *params;         /* one block for the explicit tensors */
+    AttnTrace preset;      /* the preset weights, computed to fill what a weights file omits */
+} SceneSpec;
+
+/* A spec holding the default scene and the text "I saw a saw". */
+void scene_spec_init(SceneSpec *sp);
+void scene_spec_free(SceneSpec *sp);
+
+/* Sets one field. Keys (as on the command line, without "--"): text, heads, d-model,
+ * d-head, d-att, score, mask, posenc, norm, temperature, seed, weights, vectors.
+ * Returns 0, or -1 with a message naming the key, the bad value and what is allowed. */
+int scene_set(SceneSpec *sp, const char *key, const char *value, char *err, size_t errlen);
+
+/* Every key scene_set knows, NULL-terminated. */
+extern const char *const scene_keys[];
+
+/* Tokenises the text, reads the files the spec names (relative paths against base_dir,
+ * or the current directory when NULL), and fills sp->scene ready for attn_forward.
+ * Returns 0; -1 when a named file cannot be read or is malformed ("FILE:LINE:COLUMN:
+ * message" in err); -2 when a value is bad (the text, or a size beyond the limits). */
+int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen);
+
+/* The pure file-format parsers scene_load uses; each takes the text of a file and its name
+ * (for messages) and returns 0, or -1 with "NAME:LINE:COLUMN: message".
+ * Lines starting with '#' and blank lines are ignored everywhere. */
+
+/* Rows of numbers separated by spaces, tabs or commas: exactly rows x cols of them.
+ * out: rows x cols, allocated by the caller. */
+int scene_parse_matrix(float *out, int rows, int cols, const char *text, size_t len,
+                       const char *name, char *err, size_t errlen);
+
+/* A graph: one edge a line, "I J" or "I-J" with 1-based node numbers in 1..n. Edges are
+ * undirected and every node sees itself. *edges (2 * *n_edges ints, 0-based) is malloc'd
+ * and owned by the caller. */
+int scene_parse_graph(int **edges, int *n_edges, int n, const char *text, size_t len,
+                      const char *name, char *err, size_t errlen);
+
+/* A weights file: sections headed "Wq H", "Wk H", "Wv H" (d_model x d_head), "Wa H"
+ * ((2 d_head) x d_att), "va H" (1 x d_att) for heads H = 1..heads, and "Wo"
+ * ((heads d_head) x d_model), each followed by its rows. Sections may be left out; the
+ * preset fills them. params points at the tensors to overwrite (shapes as in AttnParams);
+ * the function writes only the sections present. */
+typedef struct { float *wq, *wk, *wv, *wo, *wa, *va; } SceneTensors;
+int scene_parse_weights(SceneTensors *params, const AttnScene *shape, const char *text,
+                        size_t len, const char *name, char *err, size_t errlen);
+
+#endif
