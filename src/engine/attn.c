@@ -106,7 +106,7 @@ int attn_check(const AttnScene *s, char *err, size_t errlen)
     if (s->d_head < 1 || s->d_head > ATTN_MAX_D_HEAD)
         return fail(err, errlen, "d_head %d is outside 1..%d", s->d_head, ATTN_MAX_D_HEAD);
     if (s->d_att < 0 || s->d_att > ATTN_MAX_D_ATT)
-        return fail(err, errlen, "d_att %d is outside 1..%d", s->d_att, ATTN_MAX_D_ATT);
+        return fail(err, errlen, "d_att %d is outside 1..%d (0 means d_head)", s->d_att, ATTN_MAX_D_ATT);
     long long cells = (long long)s->heads * s->n * s->n;
     if (cells > ATTN_MAX_CELLS)
         return fail(err, errlen, "%d heads x %d x %d tokens is %lld score cells, more than the "
@@ -115,6 +115,8 @@ int attn_check(const AttnScene *s, char *err, size_t errlen)
         return fail(err, errlen, "temperature %g is outside %g..%g", (double)s->temperature,
                     (double)ATTN_MIN_TEMPERATURE, (double)ATTN_MAX_TEMPERATURE);
     if (!s->tokens) return fail(err, errlen, "no token strings");
+    for (int i = 0; i < s->n; i++)
+        if (!s->tokens[i]) return fail(err, errlen, "token %d has no string", i + 1);
     switch (s->mask) {
     case ATTN_MASK_WINDOW:
         if (s->mask_param < 0 || s->mask_param > ATTN_MAX_N)
