@@ -68,10 +68,10 @@ void mat_exp_nonpos(float *out, const float *x, int n)
     }
 }
 
-int mat_threads(void)
+static int threads_cached;
+
+static void threads_init(void)
 {
-    static int cached;
-    if (cached) return cached;
     int n = 0;
     const char *env = getenv("ATTNLAB_THREADS");
     if (env && *env) n = atoi(env);
@@ -80,8 +80,14 @@ int mat_threads(void)
         n = c > 0 ? (int)c : 1;
     }
     if (n > 16) n = 16;
-    cached = n;
-    return n;
+    threads_cached = n;
+}
+
+int mat_threads(void)
+{
+    static once_flag once = ONCE_FLAG_INIT;
+    call_once(&once, threads_init);
+    return threads_cached;
 }
 
 typedef struct {

@@ -1,0 +1,520 @@
+/* outfile.c: the growable output buffer, atomic file writes (temp file, fsync, rename),
+ * the trace as JSON and single matrices as CSV. */
+#define _POSIX_C_SOURCE 200809L
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- buffer */
+
+static int set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void out_buf_free(OutBuf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->failed = 0;
+}
+
+/* Makes room for extra more bytes plus a terminating NUL. Returns 0, or -1 (and sets
+ * failed) when the buffer cannot grow. */
+static int reserve(OutBuf *b, size_t extra)
+{
+    if (b->failed) return -1;
+    if (extra > SIZE_MAX - 1 - b->len) {
+        b->failed = 1;
+        return -1;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2) { cap = need; break; }
+        cap *= 2;
+    }
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void out_append(OutBuf *b, const void *data, size_t len)
+{
+    if (b->failed || reserve(b, len)) return;
+    if (len) memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+static void out_str(OutBuf *b, const char *s) { out_append(b, s, strlen(s)); }
+
+static void out_vprintf(OutBuf *b, const char *fmt, va_list ap)
+{
+    if (b->failed) return;
+    va_list again;
+    va_copy(again, ap);
+    size_t avail = b->cap > b->len ? b->cap - b->len : 0;
+    int n = vsnprintf(avail ? b->data + b->len : NULL, avail, fmt, ap);
+    if (n < 0) {
+        b->failed = 1;
+    } else if ((size_t)n < avail) {
+        b->len += (size_t)n;
+    } else if (reserve(b, (size_t)n) == 0) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+}
+
+void out_printf(OutBuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    out_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+/* A float as "%.9g" (enough digits to read back the same float32), with a '.' whatever the
+ * locale's decimal point. Non-finite values are written as nonfinite says (NULL: "%.9g"). */
+static void out_float(OutBuf *b, float v, const char *nonfinite)
+{
+    if (v == 0.0f) {
+        out_str(b, signbit(v) ? "-0" : "0");
+        return;
+    }
+    if (!isfinite(v) && nonfinite) {
+        out_str(b, nonfinite);
+        return;
+    }
+    char tmp[48], fixed[48];
+    int n = snprintf(tmp, sizeof tmp, "%.9g", (double)v);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        b->failed = 1;
+        return;
+    }
+    /* a locale may spell the decimal point as ',' or as several bytes: write one '.' */
+    size_t o = 0;
+    int in_point = 0;
+    for (int i = 0; i < n; i++) {
+        char c = tmp[i];
+        int plain = (c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E' ||
+                    c == 'i' || c == 'n' || c == 'f' || c == 'a';
+        if (plain) {
+            fixed[o++] = c;
+            in_point = 0;
+        } else if (!in_point) {
+            fixed[o++] = '.';
+            in_point = 1;
+        }
+    }
+    out_append(b, fixed, o);
+}
+
+/* ---------------------------------------------------------------- atomic write */
+
+int out_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return set_err(err, errlen, "cannot write %s: %s", path, strerror(EISDIR));
+
+    size_t plen = strlen(path);
+    static const char suffix[] = ".tmp-XXXXXX";
+    char *tmp = malloc(plen + sizeof suffix);
+    if (!tmp) return set_err(err, errlen, "cannot write %s: %s", path, strerror(ENOMEM));
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, suffix, sizeof suffix);
+
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
+    }
+
+    int e = 0;
+    const char *p = data;
+    size_t off = 0;
+    while (off < len) {
+        size_t chunk = len - off > ((size_t)1 << 30) ? ((size_t)1 << 30) : len - off;
+        ssize_t w = write(fd, p + off, chunk);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            e = errno;
+            break;
+        }
+        if (w == 0) { /* no progress and no reason given: treat as a full device */
+            e = ENOSPC;
+            break;
+        }
+        off += (size_t)w;
+    }
+    while (!e && fsync(fd) != 0) {
+        if (errno != EINTR) e = errno;
+    }
+    if (!e && fchmod(fd, 0644) != 0) e = errno;
+    if (close(fd) != 0 && !e && errno != EINTR) e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno;
+    if (e) {
+        unlink(tmp);
+        free(tmp);
+        return set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
+    }
+    free(tmp);
+
+    /* make the rename itself durable; a directory that cannot be synced is not an error */
+    const char *slash = strrchr(path, '/');
+    char *dir = NULL;
+    if (!slash) dir = strdup(".");
+    else if (slash == path) dir = strdup("/");
+    else if ((dir = malloc((size_t)(slash - path) + 1)) != NULL) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+    }
+    if (dir) {
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            (void)fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0 if it is not one
+ * (overlong forms, surrogates and code points above U+10FFFF are not well formed). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else return 0;
+    if (n < len) return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    return len;
+}
+
+/* A JSON string: '"' and '\\' escaped, control characters as \u00XX, well-formed UTF-8
+ * passed through and any byte that is not part of it replaced by U+FFFD. */
+static void json_string(OutBuf *b, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    size_t n = strlen((const char *)s);
+    out_append(b, "\"", 1);
+    size_t run = 0; /* bytes copied verbatim, pending */
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t l = utf8_len(s + i, n - i);
+        if (l == 1 && c >= 0x20 && c != '"' && c != '\\') {
+            i++;
+            run++;
+            continue;
+        }
+        if (l > 1) {
+            i += l;
+            run += l;
+            continue;
+        }
+        out_append(b, s + i - run, run);
+        run = 0;
+        if (l == 0) out_append(b, "\xEF\xBF\xBD", 3);
+        else if (c == '"') out_append(b, "\\\"", 2);
+        else if (c == '\\') out_append(b, "\\\\", 2);
+        else out_printf(b, "\\u%04X", c);
+        i++;
+    }
+    out_append(b, s + n - run, run);
+    out_append(b, "\"", 1);
+}
+
+static void json_key(OutBuf *b, int indent, const char *key, int first)
+{
+    out_printf(b, "%s%*s\"%s\": ", first ? "" : ",\n", indent, "", key);
+}
+
+static void json_vector(OutBuf *b, const float *v, int n)
+{
+    out_append(b, "[", 1);
+    for (int i = 0; i < n; i++) {
+        if (i) out_append(b, ",", 1);
+        out_float(b, v[i], "null");
+    }
+    out_append(b, "]", 1);
+}
+
+/* rows x cols, one row per line indented by indent + 2. */
+static void json_matrix(OutBuf *b, const float *m, int rows, int cols, int indent)
+{
+    out_append(b, "[\n", 2);
+    for (int r = 0; r < rows; r++) {
+        out_printf(b, "%*s", indent + 2, "");
+        json_vector(b, m + (size_t)r * cols, cols);
+        out_str(b, r + 1 < rows ? ",\n" : "\n");
+    }
+    out_printf(b, "%*s]", indent, "");
+}
+
+static void json_scaled(OutBuf *b, const AttnTrace *t, int h, int indent)
+{
+    int n = t->n;
+    out_append(b, "[\n", 2);
+    for (int i = 0; i < n; i++) {
+        out_printf(b, "%*s[", indent + 2, "");
+        for (int j = 0; j < n; j++) {
+            if (j) out_append(b, ",", 1);
+            out_float(b, attn_scaled(t, h, i, j), "null");
+        }
+        out_str(b, i + 1 < n ? "],\n" : "]\n");
+    }
+    out_printf(b, "%*s]", indent, "");
+}
+
+static void json_mask(OutBuf *b, const AttnTrace *t, int indent)
+{
+    int n = t->n;
+    char *row = malloc((size_t)2 * n + 2);
+    if (!row) {
+        b->failed = 1;
+        return;
+    }
+    out_append(b, "[\n", 2);
+    for (int i = 0; i < n; i++) {
+        size_t o = 0;
+        row[o++] = '[';
+        for (int j = 0; j < n; j++) {
+            if (j) row[o++] = ',';
+            row[o++] = attn_allowed(t, i, j) ? '1' : '0';
+        }
+        row[o++] = ']';
+        out_printf(b, "%*s", indent + 2, "");
+        out_append(b, row, o);
+        out_str(b, i + 1 < n ? ",\n" : "\n");
+    }
+    out_printf(b, "%*s]", indent, "");
+    free(row);
+}
+
+int out_json_trace(OutBuf *b, const AttnTrace *t, char *err, size_t errlen)
+{
+    if (!t || t->n < 1 || t->heads < 1 || !t->head)
+        return set_err(err, errlen, "no trace to export: nothing has been computed");
+    long long cells = (long long)t->heads * t->n * t->n;
+    if (cells > OUT_JSON_MAX_CELLS)
+        return set_err(err, errlen, "%d heads x %d x %d tokens is %lld score cells, more than "
+                       "the JSON export limit of %lld", t->heads, t->n, t->n, cells,
+                       (long long)OUT_JSON_MAX_CELLS);
+    if (b->failed) return set_err(err, errlen, "out of memory writing the JSON trace");
+
+    int n = t->n, dm = t->d_model, H = t->heads, dh = t->d_head, da = t->d_att;
+    int additive = t->score == ATTN_SCORE_ADDITIVE;
+    char mask[32];
+    attn_mask_spec(mask, sizeof mask, t->mask, t->mask_param);
+
+    out_str(b, "{\n  \"format\": \"attnlab-trace\",\n  \"version\": 1,\n  \"tokens\": [");
+    for (int i = 0; i < n; i++) {
+        if (i) out_str(b, ", ");
+        json_string(b, t->tokens[i]);
+    }
+    out_str(b, "],\n  \"config\": {");
+    out_printf(b, "\"n\": %d, \"d_model\": %d, \"heads\": %d, \"d_head\": %d, \"d_att\": %d, ",
+               n, dm, H, dh, da);
+    out_printf(b, "\"score\": \"%s\", \"mask\": ", attn_score_name(t->score));
+    json_string(b, mask);
+    out_printf(b, ", \"posenc\": \"%s\", \"norm\": \"%s\", \"temperature\": ",
+               attn_posenc_name(t->posenc), attn_norm_name(t->norm));
+    out_float(b, t->temperature, "null");
+    out_printf(b, ", \"seed\": %llu, \"weights\": \"%s\", \"inputs\": \"%s\", \"scale\": ",
+               (unsigned long long)t->seed, attn_weights_name(t->weights_preset),
+               t->explicit_vectors ? "explicit" : "hashed");
+    out_float(b, t->scale, "null");
+    out_str(b, "}");
+
+    json_key(b, 2, "a", 0);
+    json_matrix(b, t->a, n, dm, 2);
+    json_key(b, 2, "pe", 0);
+    json_matrix(b, t->pe, n, dm, 2);
+    json_key(b, 2, "x", 0);
+    json_matrix(b, t->x, n, dm, 2);
+    json_key(b, 2, "mask", 0);
+    json_mask(b, t, 2);
+    json_key(b, 2, "heads", 0);
+    out_str(b, "[\n");
+    for (int h = 0; h < H; h++) {
+        const AttnHead *hd = &t->head[h];
+        out_str(b, "    {\n");
+        json_key(b, 6, "Wq", 1);
+        json_matrix(b, hd->wq, dm, dh, 6);
+        json_key(b, 6, "Wk", 0);
+        json_matrix(b, hd->wk, dm, dh, 6);
+        json_key(b, 6, "Wv", 0);
+        json_matrix(b, hd->wv, dm, dh, 6);
+        if (additive) {
+            json_key(b, 6, "Wa", 0);
+            json_matrix(b, hd->wa, 2 * dh, da, 6);
+            json_key(b, 6, "va", 0);
+            json_vector(b, hd->va, da);
+        }
+        json_key(b, 6, "q", 0);
+        json_matrix(b, hd->q, n, dh, 6);
+        json_key(b, 6, "k", 0);
+        json_matrix(b, hd->k, n, dh, 6);
+        json_key(b, 6, "v", 0);
+        json_matrix(b, hd->v, n, dh, 6);
+        json_key(b, 6, "scores", 0);
+        json_matrix(b, hd->scores, n, n, 6);
+        json_key(b, 6, "scaled", 0);
+        json_scaled(b, t, h, 6);
+        json_key(b, 6, "weights", 0);
+        json_matrix(b, hd->weights, n, n, 6);
+        json_key(b, 6, "out", 0);
+        json_matrix(b, hd->out, n, dh, 6);
+        json_key(b, 6, "entropy", 0);
+        json_vector(b, hd->entropy, n);
+        json_key(b, 6, "max_weight", 0);
+        json_vector(b, hd->max_weight, n);
+        json_key(b, 6, "empty_rows", 0);
+        out_str(b, "[");
+        int first = 1;
+        for (int i = 0; i < n; i++)
+            if (hd->empty_row[i]) {
+                out_printf(b, first ? "%d" : ",%d", i);
+                first = 0;
+            }
+        out_str(b, h + 1 < H ? "]\n    },\n" : "]\n    }\n");
+    }
+    out_str(b, "  ]");
+    json_key(b, 2, "concat", 0);
+    json_matrix(b, t->concat, n, H * dh, 2);
+    json_key(b, 2, "Wo", 0);
+    json_matrix(b, t->wo, H * dh, dm, 2);
+    json_key(b, 2, "output", 0);
+    json_matrix(b, t->output, n, dm, 2);
+    json_key(b, 2, "empty_rows", 0);
+    out_printf(b, "%d\n}\n", t->n_empty_rows);
+
+    if (b->failed) return set_err(err, errlen, "out of memory writing the JSON trace");
+    return 0;
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+/* One CSV field: quoted (quotes doubled) when it holds a comma, a quote, CR or LF. */
+static void csv_field(OutBuf *b, const char *s)
+{
+    if (!s) s = "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        out_str(b, s);
+        return;
+    }
+    out_append(b, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') out_append(b, "\"\"", 2);
+        else out_append(b, p, 1);
+    }
+    out_append(b, "\"", 1);
+}
+
+int out_csv_matrix(OutBuf *b, const AttnTrace *t, OutMatrix m, int head, char *err, size_t errlen)
+{
+    if (!t || t->n < 1 || t->heads < 1 || !t->head)
+        return set_err(err, errlen, "no trace to export: nothing has been computed");
+    int n = t->n, dm = t->d_model, H = t->heads, dh = t->d_head;
+    int per_head = m == OUT_M_Q || m == OUT_M_K || m == OUT_M_V || m == OUT_M_SCORES ||
+                   m == OUT_M_SCALED || m == OUT_M_WEIGHTS || m == OUT_M_OUT ||
+                   m == OUT_M_WQ || m == OUT_M_WK || m == OUT_M_WV;
+    if (per_head && (head < 0 || head >= H))
+        return set_err(err, errlen, "head %d is outside 1..%d", head + 1, H);
+    const AttnHead *hd = per_head ? &t->head[head] : NULL;
+
+    enum { TOKEN_X_TOKEN, TOKEN_X_DIM, WEIGHT } kind;
+    const float *data = NULL;
+    int rows = n, cols = 0;
+    switch (m) {
+    case OUT_M_A: kind = TOKEN_X_DIM; data = t->a; cols = dm; break;
+    case OUT_M_PE: kind = TOKEN_X_DIM; data = t->pe; cols = dm; break;
+    case OUT_M_X: kind = TOKEN_X_DIM; data = t->x; cols = dm; break;
+    case OUT_M_Q: kind = TOKEN_X_DIM; data = hd->q; cols = dh; break;
+    case OUT_M_K: kind = TOKEN_X_DIM; data = hd->k; cols = dh; break;
+    case OUT_M_V: kind = TOKEN_X_DIM; data = hd->v; cols = dh; break;
+    case OUT_M_OUT: kind = TOKEN_X_DIM; data = hd->out; cols = dh; break;
+    case OUT_M_CONCAT: kind = TOKEN_X_DIM; data = t->concat; cols = H * dh; break;
+    case OUT_M_OUTPUT: kind = TOKEN_X_DIM; data = t->output; cols = dm; break;
+    case OUT_M_SCORES: kind = TOKEN_X_TOKEN; data = hd->scores; cols = n; break;
+    case OUT_M_SCALED: kind = TOKEN_X_TOKEN; cols = n; break;
+    case OUT_M_MASK: kind = TOKEN_X_TOKEN; cols = n; break;
+    case OUT_M_WEIGHTS: kind = TOKEN_X_TOKEN; data = hd->weights; cols = n; break;
+    case OUT_M_WQ: kind = WEIGHT; data = hd->wq; rows = dm; cols = dh; break;
+    case OUT_M_WK: kind = WEIGHT; data = hd->wk; rows = dm; cols = dh; break;
+    case OUT_M_WV: kind = WEIGHT; data = hd->wv; rows = dm; cols = dh; break;
+    case OUT_M_WO: kind = WEIGHT; data = t->wo; rows = H * dh; cols = dm; break;
+    default: return set_err(err, errlen, "unknown matrix %d", (int)m);
+    }
+    if (b->failed) return set_err(err, errlen, "out of memory writing the CSV");
+
+    if (kind == TOKEN_X_TOKEN) {
+        out_str(b, "query\\key");
+        for (int j = 0; j < n; j++) {
+            out_append(b, ",", 1);
+            csv_field(b, t->tokens[j]);
+        }
+    } else {
+        out_str(b, kind == WEIGHT ? "row" : "token");
+        for (int c = 0; c < cols; c++) out_printf(b, kind == WEIGHT ? ",c%d" : ",d%d", c + 1);
+    }
+    out_append(b, "\n", 1);
+
+    for (int r = 0; r < rows; r++) {
+        if (kind == WEIGHT) out_printf(b, "r%d", r + 1);
+        else csv_field(b, t->tokens[r]);
+        for (int c = 0; c < cols; c++) {
+            out_append(b, ",", 1);
+            if (m == OUT_M_MASK)
+                out_append(b, attn_allowed(t, r, c) ? "1" : "0", 1);
+            else if (m == OUT_M_SCALED)
+                out_float(b, attn_allowed(t, r, c) ? attn_scaled(t, head, r, c) : -INFINITY, NULL);
+            else
+                out_float(b, data[(size_t)r * cols + c], NULL);
+        }
+        out_append(b, "\n", 1);
+    }
+    if (b->failed) return set_err(err, errlen, "out of memory writing the CSV");
+    return 0;
+}
