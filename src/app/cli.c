@@ -111,6 +111,15 @@ static int is_scene_key(const char *k)
     return 0;
 }
 
+static int is_cli_key(const char *k)
+{
+    static const char *const keys[] = {"view", "head", "orient", "cmap", "theme", "scale",
+                                       "numbers", "cell", "format", "matrix", "out", "quiet", NULL};
+    for (int i = 0; keys[i]; i++)
+        if (strcmp(keys[i], k) == 0) return 1;
+    return 0;
+}
+
 static int parse_positive_int(const char *v, long lo, long hi, long *out)
 {
     char *end;
@@ -215,6 +224,8 @@ int cli_parse(CliCommand *c, int argc, char **argv, char *err, size_t errlen)
         memcpy(key, a + 2, kl);
         key[kl] = 0;
         const char *v = eq ? eq + 1 : NULL;
+        if (!is_scene_key(key) && !is_cli_key(key))
+            return usage(err, errlen, "unknown option '--%s' (see attnlab export --help)", key);
         if (strcmp(key, "quiet") == 0 && !v) { c->quiet = 1; continue; }
         if (strcmp(key, "numbers") == 0 && !v) {
             /* "--numbers" alone turns them on; a following on|off|auto is its value */

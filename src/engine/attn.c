@@ -166,22 +166,23 @@ static uint64_t mix64(uint64_t z)
 }
 
 /* A bell-shaped value with mean 0 and variance 1 from one 64-bit key: the sum of three
- * uniform values in [-1, 1) built exactly from integer bits, times 1. Only exact integer
- * steps and IEEE additions, so every machine gets the same float. */
+ * uniform values in [-1, 1), each built exactly from 21 bits of one hash. Only exact
+ * integer steps and IEEE additions, so every machine gets the same float. */
 static float bell(uint64_t key)
 {
+    uint64_t z = mix64(key);
     float s = 0.0f;
     for (int r = 0; r < 3; r++) {
-        key = mix64(key + (uint64_t)r);
-        int32_t u = (int32_t)(key >> 40) - (1 << 23); /* -2^23 .. 2^23-1 */
-        s += (float)u * (1.0f / 8388608.0f);
+        int32_t u = (int32_t)((z >> (21 * r)) & 0x1FFFFF) - (1 << 20); /* -2^20 .. 2^20-1 */
+        s += (float)u * (1.0f / 1048576.0f);
     }
     return s;
 }
 
-static uint64_t key_of(uint64_t seed, uint64_t tag, uint64_t h, uint64_t r, uint64_t c)
+/* The key of one matrix (seed, tag, head); element (r, c) uses base + (r << 20 | c). */
+static uint64_t base_key(uint64_t seed, uint64_t tag, uint64_t h)
 {
-    return mix64(seed ^ mix64((tag << 56) ^ (h << 40) ^ (r << 20) ^ c));
+    return mix64(seed ^ mix64((tag << 56) ^ (h << 40)));
 }
 
 void attn_embed(float *out, const char *token, int d)
@@ -191,22 +192,29 @@ void attn_embed(float *out, const char *token, int d)
         h ^= *p;
         h *= 0x100000001B3ULL;
     }
-    for (int m = 0; m < d; m++) out[m] = bell(mix64(h) ^ mix64((uint64_t)m + 0x5EED));
+    h = mix64(h);
+    for (int m = 0; m < d; m++) out[m] = bell(h + (uint64_t)m);
 }
 
 enum { TAG_WQ = 1, TAG_WK, TAG_WV, TAG_WO, TAG_WA, TAG_VA, TAG_PE };
 
 void attn_posenc_fill(float *out, AttnPosenc kind, int n, int d, uint64_t seed)
 {
+    double denom[ATTN_MAX_D_MODEL];
+    if (d > ATTN_MAX_D_MODEL) { /* beyond the engine's limit: a caller's mistake */
+        memset(out, 0, sizeof(float) * (size_t)n * (size_t)d);
+        return;
+    }
+    for (int m = 0; m < d && m < ATTN_MAX_D_MODEL; m++)
+        denom[m] = pow(10000.0, (double)(m - (m & 1)) / d); /* 10000^(2i/d) for the pair */
     for (int p = 0; p < n; p++) {
         float *row = out + (size_t)p * d;
         for (int m = 0; m < d; m++) {
             if (kind == ATTN_PE_SINUSOIDAL) {
-                int i2 = m - (m & 1); /* 2i: the even dimension of the pair */
-                double angle = p / pow(10000.0, (double)i2 / d);
+                double angle = p / denom[m];
                 row[m] = (float)((m & 1) ? cos(angle) : sin(angle));
             } else if (kind == ATTN_PE_LEARNED) {
-                row[m] = 0.5f * bell(key_of(seed, TAG_PE, 0, (uint64_t)p, (uint64_t)m));
+                row[m] = 0.5f * bell(base_key(seed, TAG_PE, 0) + ((uint64_t)p << 20 | (uint64_t)m));
             } else {
                 row[m] = 0.0f;
             }
@@ -216,9 +224,10 @@ void attn_posenc_fill(float *out, AttnPosenc kind, int n, int d, uint64_t seed)
 
 static void fill_random(float *w, int rows, int cols, float scale, uint64_t seed, int tag, int h)
 {
+    uint64_t base = base_key(seed, (uint64_t)tag, (uint64_t)h);
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++)
-            w[(size_t)r * cols + c] = scale * bell(key_of(seed, (uint64_t)tag, (uint64_t)h, (uint64_t)r, (uint64_t)c));
+            w[(size_t)r * cols + c] = scale * bell(base + ((uint64_t)r << 20 | (uint64_t)c));
 }
 
 /* Identity where the shapes allow: head h reads dimensions h*d_head .. h*d_head+d_head-1 of
@@ -251,11 +260,18 @@ static void *carve(Carver *cv, size_t bytes)
 
 typedef struct {
     float *kt;          /* d_head x n: keys transposed, so a score row is a run of axpys */
+    float *vt;          /* d_head x n: values transposed, so out[i][c] is one long dot */
     float *qa, *ka;     /* n x d_att: additive scoring's q Wa_top and k Wa_bottom */
 } HeadScratch;
 
 /* Lays the trace out in cv (measuring when cv->base is NULL). */
-static void layout(AttnTrace *t, HeadScratch *hs, Carver *cv, const AttnScene *s, size_t token_bytes)
+typedef struct {
+    float *wpack;       /* d_model x (3 heads d_head) */
+    float *proj;        /* n x (3 heads d_head) */
+} Scratch;
+
+static void layout(AttnTrace *t, HeadScratch *hs, Scratch *scratch, Carver *cv, const AttnScene *s,
+                   size_t token_bytes)
 {
     int n = s->n, dm = s->d_model, H = s->heads, dh = s->d_head;
     int da = s->d_att ? s->d_att : dh;
@@ -288,12 +304,17 @@ static void layout(AttnTrace *t, HeadScratch *hs, Carver *cv, const AttnScene *s
         hd->empty_row = CARVE(cv, unsigned char, n);
         HeadScratch *sc = cv->base ? &hs[h] : &(HeadScratch){0};
         sc->kt = CARVE(cv, float, (size_t)dh * n);
+        sc->vt = CARVE(cv, float, (size_t)dh * n);
         sc->qa = additive ? CARVE(cv, float, (size_t)n * da) : NULL;
         sc->ka = additive ? CARVE(cv, float, (size_t)n * da) : NULL;
     }
     t->concat = CARVE(cv, float, (size_t)n * H * dh);
     t->wo = CARVE(cv, float, (size_t)H * dh * dm);
     t->output = CARVE(cv, float, (size_t)n * dm);
+    /* scratch: every head's Wq | Wk | Wv side by side, and x times that */
+    Scratch *sx = cv->base ? scratch : &(Scratch){0};
+    sx->wpack = CARVE(cv, float, (size_t)dm * 3 * H * dh);
+    sx->proj = CARVE(cv, float, (size_t)n * 3 * H * dh);
 }
 
 void attn_trace_free(AttnTrace *t)
@@ -354,19 +375,39 @@ static void build_mask_matrix(AttnTrace *t, const AttnScene *s)
 typedef struct {
     AttnTrace *t;
     HeadScratch *hs;
+    Scratch *sx;
     int n_blocks;        /* row blocks per head */
 } Job;
 
-static void project_task(void *ctx, int h)
+/* q, k, v of every head for one block of rows, as one product with the packed weights */
+static void project_task(void *ctx, int blk)
+{
+    Job *job = ctx;
+    AttnTrace *t = job->t;
+    int n = t->n, dm = t->d_model, dh = t->d_head, H = t->heads, wide = 3 * H * dh;
+    int i0 = blk * ROW_BLOCK, i1 = i0 + ROW_BLOCK > n ? n : i0 + ROW_BLOCK;
+    float *p = job->sx->proj + (size_t)i0 * wide;
+    mat_mul(p, t->x + (size_t)i0 * dm, job->sx->wpack, i1 - i0, dm, wide);
+    for (int i = i0; i < i1; i++) {
+        const float *row = job->sx->proj + (size_t)i * wide;
+        for (int h = 0; h < H; h++) {
+            AttnHead *hd = &t->head[h];
+            memcpy(hd->q + (size_t)i * dh, row + (size_t)h * dh, sizeof(float) * (size_t)dh);
+            memcpy(hd->k + (size_t)i * dh, row + (size_t)(H + h) * dh, sizeof(float) * (size_t)dh);
+            memcpy(hd->v + (size_t)i * dh, row + (size_t)(2 * H + h) * dh, sizeof(float) * (size_t)dh);
+        }
+    }
+}
+
+/* Per head: keys and values transposed, additive scoring's halves */
+static void prepare_task(void *ctx, int h)
 {
     Job *job = ctx;
     AttnTrace *t = job->t;
     AttnHead *hd = &t->head[h];
     HeadScratch *sc = &job->hs[h];
-    int n = t->n, dm = t->d_model, dh = t->d_head, da = t->d_att;
-    mat_mul(hd->q, t->x, hd->wq, n, dm, dh);
-    mat_mul(hd->k, t->x, hd->wk, n, dm, dh);
-    mat_mul(hd->v, t->x, hd->wv, n, dm, dh);
+    int n = t->n, dh = t->d_head, da = t->d_att;
+    mat_transpose(sc->vt, hd->v, n, dh);
     if (t->score == ATTN_SCORE_ADDITIVE) {
         /* [q; k] Wa = q Wa_top + k Wa_bottom, so each half is computed once per token */
         mat_mul(sc->qa, hd->q, hd->wa, n, dh, da);
@@ -377,7 +418,7 @@ static void project_task(void *ctx, int h)
 }
 
 /* Normalises one row of scores into weights under the mask; fills entropy and max. */
-static void normalise_row(AttnTrace *t, AttnHead *hd, int i)
+static void normalise_row(AttnTrace *t, AttnHead *hd, const float *vt, int i)
 {
     int n = t->n;
     const float *s = hd->scores + (size_t)i * n;
@@ -393,32 +434,38 @@ static void normalise_row(AttnTrace *t, AttnHead *hd, int i)
     for (int j = hi; j < n; j++) w[j] = 0.0f;
     float scale = t->scale, inv_t = 1.0f / t->temperature;
     float maxs = -INFINITY;
-    int any = 0;
-    for (int j = lo; j < hi; j++)
-        if (!allow || allow[j]) { any = 1; if (s[j] > maxs) maxs = s[j]; }
+    int any = hi > lo;
+    if (!allow) {
+        maxs = mat_max(s + lo, hi - lo);
+    } else {
+        any = 0;
+        for (int j = lo; j < hi; j++)
+            if (allow[j]) { any = 1; if (s[j] > maxs) maxs = s[j]; }
+    }
     float entropy = 0.0f, maxw = 0.0f;
     int empty = !any;
     if (any && t->norm == ATTN_NORM_SOFTMAX) {
         /* u = (scaled - max scaled) / T <= 0, so exp never overflows however large the
-         * scores; the largest allowed key gets exp(0) = 1 and the sum is at least 1 */
+         * scores; the largest allowed key gets exp(0) = 1, so Z >= 1 and the largest weight
+         * is exactly 1/Z. A u that overflows to -inf, or a masked key, becomes -1e30: its
+         * exp is exactly 0 and e*u stays finite. */
         float ms = maxs * scale;
-        for (int j = lo; j < hi; j++) w[j] = (s[j] * scale - ms) * inv_t;
-        if (allow)
-            for (int j = lo; j < hi; j++) if (!allow[j]) w[j] = -INFINITY;
-        mat_exp_nonpos(w + lo, w + lo, hi - lo);
-        double z = 0.0, sum_wu = 0.0;
-        for (int j = lo; j < hi; j++) z += w[j];
-        /* entropy without a log per cell: ln w_j = u_j - ln Z, so H = ln Z - sum_j w_j u_j */
-        float invz = (float)(1.0 / z);
-        for (int j = lo; j < hi; j++) {
-            float wj = w[j] * invz;
-            w[j] = wj;
-            if (wj > 0.0f) {
-                sum_wu += (double)wj * (double)((s[j] * scale - ms) * inv_t);
-                if (wj > maxw) maxw = wj;
-            }
+        float *restrict wr = w + lo;
+        const float *restrict sr = s + lo;
+        int m = hi - lo;
+        for (int j = 0; j < m; j++) {
+            float u = (sr[j] * scale - ms) * inv_t;
+            wr[j] = u > -1e30f ? u : -1e30f;
         }
-        entropy = (float)(log(z) - sum_wu);
+        if (allow)
+            for (int j = lo; j < hi; j++) if (!allow[j]) w[j] = -1e30f;
+        float sum_eu;
+        float z = mat_exp_sum(wr, m, &sum_eu);
+        float invz = 1.0f / z;
+        for (int j = 0; j < m; j++) wr[j] *= invz;
+        maxw = invz;
+        /* entropy without a log per cell: ln w_j = u_j - ln Z, so H = ln Z - sum_j w_j u_j */
+        entropy = logf(z) - sum_eu * invz;
         if (entropy < 0.0f) entropy = 0.0f;
     } else if (any) {
         /* ReLU normalisation: w_j = max(0, s_j/T) / sum_k max(0, s_k/T); the positive
@@ -451,14 +498,8 @@ static void normalise_row(AttnTrace *t, AttnHead *hd, int i)
     /* out[i] = sum_j w[i][j] v[j], over the keys that can carry weight */
     int dh = t->d_head;
     float *o = hd->out + (size_t)i * dh;
-    for (int c = 0; c < dh; c++) o[c] = 0.0f;
-    if (!empty)
-        for (int j = lo; j < hi; j++) {
-            float wj = w[j];
-            if (wj == 0.0f) continue;
-            const float *vj = hd->v + (size_t)j * dh;
-            for (int c = 0; c < dh; c++) o[c] += wj * vj[c];
-        }
+    for (int c = 0; c < dh; c++)
+        o[c] = empty ? 0.0f : mat_dot(w + lo, vt + (size_t)c * n + lo, hi - lo);
 }
 
 static void rows_task(void *ctx, int task)
@@ -484,7 +525,7 @@ static void rows_task(void *ctx, int task)
         } else {
             mat_row_dots(srow, hd->q + (size_t)i * dh, sc->kt, dh, n);
         }
-        normalise_row(t, hd, i);
+        normalise_row(t, hd, sc->vt, i);
     }
 }
 
@@ -519,8 +560,9 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
         attn_trace_free(t);
         return fail(err, errlen, "out of memory");
     }
+    Scratch sx;
     Carver cv = {NULL, 0};
-    layout(t, hs, &cv, s, token_bytes);
+    layout(t, hs, &sx, &cv, s, token_bytes);
     size_t need = cv.used + 64;
     if (t->mem_size < need) {
         free(t->mem);
@@ -534,7 +576,7 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
     }
     cv.base = (char *)(((uintptr_t)t->mem + 63) & ~(uintptr_t)63);
     cv.used = 0;
-    layout(t, hs, &cv, s, token_bytes);
+    layout(t, hs, &sx, &cv, s, token_bytes);
 
     t->n = n; t->d_model = dm; t->heads = H; t->d_head = dh; t->d_att = da;
     t->score = s->score; t->mask = s->mask; t->mask_param = s->mask_param;
@@ -595,15 +637,26 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
     }
     if (s->params.wo) memcpy(t->wo, s->params.wo, sizeof(float) * (size_t)dc * dm);
 
-    Job job = {t, hs, (n + ROW_BLOCK - 1) / ROW_BLOCK};
+    int wide = 3 * H * dh;
+    for (int h = 0; h < H; h++)
+        for (int m = 0; m < dm; m++) {
+            float *row = sx.wpack + (size_t)m * wide;
+            memcpy(row + (size_t)h * dh, t->head[h].wq + (size_t)m * dh, sizeof(float) * (size_t)dh);
+            memcpy(row + (size_t)(H + h) * dh, t->head[h].wk + (size_t)m * dh, sizeof(float) * (size_t)dh);
+            memcpy(row + (size_t)(2 * H + h) * dh, t->head[h].wv + (size_t)m * dh, sizeof(float) * (size_t)dh);
+        }
+
+    Job job = {t, hs, &sx, (n + ROW_BLOCK - 1) / ROW_BLOCK};
     /* small scenes run on one thread: starting threads would cost more than the work */
     int big = (long long)H * n * n * (dh + 8) > 200000;
     if (big) {
-        mat_parallel_for(H, project_task, &job);
+        mat_parallel_for(job.n_blocks, project_task, &job);
+        mat_parallel_for(H, prepare_task, &job);
         mat_parallel_for(H * job.n_blocks, rows_task, &job);
         mat_parallel_for(job.n_blocks, merge_task, &job);
     } else {
-        for (int h = 0; h < H; h++) project_task(&job, h);
+        for (int b = 0; b < job.n_blocks; b++) project_task(&job, b);
+        for (int h = 0; h < H; h++) prepare_task(&job, h);
         for (int b = 0; b < H * job.n_blocks; b++) rows_task(&job, b);
         for (int b = 0; b < job.n_blocks; b++) merge_task(&job, b);
     }

@@ -131,7 +131,7 @@ float attn_scaled(const AttnTrace *t, int h, int i, int j);   /* scores[i][j] * 
  * every machine (integer hashing, exact float conversion). out: d. */
 void attn_embed(float *out, const char *token, int d);
 
-/* Positional encodings for positions 0..n-1. out: n x d.
+/* Positional encodings for positions 0..n-1, d <= ATTN_MAX_D_MODEL. out: n x d.
  * sinusoidal: out[p][2i] = sin(p / 10000^(2i/d)), out[p][2i+1] = cos(p / 10000^(2i/d)). */
 void attn_posenc_fill(float *out, AttnPosenc kind, int n, int d, uint64_t seed);
 

@@ -158,7 +158,7 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         char *end;
         errno = 0;
         unsigned long long x = strtoull(v, &end, 10);
-        if (end == v || *end || errno || v[0] == '-')
+        if (end == v || *end || errno || strchr(v, '-'))
             return fail(err, errlen, "--seed: '%s' is not a whole number from 0 to %llu", v, ULLONG_MAX);
         s->seed = x;
         return 0;
@@ -265,14 +265,17 @@ static int cur_number(Cursor *c, float *out, const char *name, char *err, size_t
     char buf[64];
     size_t k = 0;
     const char *q = c->p;
-    while (q < c->end && k < sizeof buf - 1 && *q != ' ' && *q != '\t' && *q != ',' &&
-           *q != '\n' && *q != '\r' && *q != '#')
-        buf[k++] = *q++;
-    buf[k] = 0;
+    while (q < c->end && *q != ' ' && *q != '\t' && *q != ',' && *q != '\n' && *q != '\r' &&
+           *q != '#') {
+        if (k < sizeof buf - 1) buf[k] = *q;
+        k++; /* counts the whole word, so a long one is refused, not split in two */
+        q++;
+    }
+    buf[k < sizeof buf - 1 ? k : sizeof buf - 1] = 0;
     char *endp;
     errno = 0;
     double v = strtod(buf, &endp);
-    if (k == 0 || *endp || errno == ERANGE || !isfinite(v) || fabs(v) > 1e6)
+    if (k == 0 || k >= sizeof buf || *endp || errno == ERANGE || !isfinite(v) || fabs(v) > 1e6)
         return fail(err, errlen, "%s:%d:%d: '%s' is not a number within +-1e6", name, c->line,
                     c->col, buf);
     *out = (float)v;
@@ -369,6 +372,7 @@ int scene_parse_weights(SceneTensors *p, const AttnScene *sh, const char *text, 
         /* a section header: a name, then a head number for all but Wo */
         char word[8];
         int k = 0;
+        cur_skip_blank(&c); /* an indented header, as the other formats allow */
         int hline = c.line, hcol = c.col;
         while (c.p < c.end && k < 7 && ((*c.p >= 'a' && *c.p <= 'z') || (*c.p >= 'A' && *c.p <= 'Z'))) {
             word[k++] = *c.p++;
@@ -406,7 +410,7 @@ int scene_parse_weights(SceneTensors *p, const AttnScene *sh, const char *text, 
         if (!at_line_end(&c))
             return fail(err, errlen, "%s:%d:%d: unexpected text after the section name", name, c.line, c.col);
         if (!dst)
-            return fail(err, errlen, "%s:%d:%d: %s is used only with --score additive", name, hline, hcol);
+            return fail(err, errlen, "%s:%d:%d: %s is used only with --score additive", name, hline, hcol, word);
         dst += (size_t)(head - 1) * per_head;
         for (int r = 0; r < rows; r++) {
             if (!cur_next_content_line(&c, 0))

@@ -1,0 +1,150 @@
+#define _DEFAULT_SOURCE
+/* bench.c: `make bench`. Times the engine's forward pass with every intermediate kept and
+ * the export of an 8-head grid, each case in its own process so its peak memory is its own.
+ * Prints one line per case: "bench: NAME median_ms=... peak_mb=...". */
+#include "../src/app/export.h"
+#include "../src/engine/attn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* n tokens drawn from a small vocabulary, as typed text would repeat words */
+static const char **make_tokens(int n)
+{
+    static const char *vocab[] = {"the", "cat", "sat", "on", "a", "mat", "I", "saw", "自", "注意", ".", ","};
+    const char **t = malloc(sizeof *t * (size_t)n);
+    for (int i = 0; i < n; i++) t[i] = vocab[(i * 7 + i / 3) % 12];
+    return t;
+}
+
+static double bench_forward(int n, int heads, int d_model, int d_head, int runs)
+{
+    AttnScene s = attn_scene_default();
+    const char **toks = make_tokens(n);
+    s.n = n;
+    s.tokens = toks;
+    s.heads = heads;
+    s.d_model = d_model;
+    s.d_head = d_head;
+    AttnTrace t;
+    memset(&t, 0, sizeof t);
+    char err[256];
+    double *ms = malloc(sizeof *ms * (size_t)runs);
+    if (attn_forward(&t, &s, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_ms();
+        attn_forward(&t, &s, err, sizeof err);
+        ms[r] = now_ms() - t0;
+    }
+    double m = median(ms, runs);
+    free(ms);
+    attn_trace_free(&t);
+    free(toks);
+    return m;
+}
+
+static double bench_export(int runs)
+{
+    AttnScene s = attn_scene_default();
+    const char **toks = make_tokens(12);
+    s.n = 12;
+    s.tokens = toks;
+    s.heads = 8;
+    s.d_model = 64;
+    s.d_head = 8;
+    AttnTrace t;
+    memset(&t, 0, sizeof t);
+    char err[256];
+    if (attn_forward(&t, &s, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+    RenFonts *fonts = ren_fonts_open(err, sizeof err);
+    if (!fonts) { fprintf(stderr, "%s\n", err); exit(1); }
+    FigOptions o = fig_options_default();
+    o.view = FIG_HEADS;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/attnlab-bench-%d.png", (int)getpid());
+    double *ms = malloc(sizeof *ms * (size_t)runs);
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_ms();
+        if (export_png(path, &t, &o, 2.0f, fonts, NULL, NULL, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+        ms[r] = now_ms() - t0;
+    }
+    unlink(path);
+    double m = median(ms, runs);
+    free(ms);
+    ren_fonts_close(fonts);
+    attn_trace_free(&t);
+    free(toks);
+    return m;
+}
+
+typedef struct {
+    const char *name;
+    int n, heads, d_model, d_head, runs; /* n == 0: the export case */
+} Case;
+
+int main(void)
+{
+    static const Case cases[] = {
+        {"forward_n16_h8_d64", 16, 8, 64, 8, 201},
+        {"forward_n64_h8_d64", 64, 8, 64, 8, 101},
+        {"forward_n256_h8_d64", 256, 8, 64, 8, 51},
+        {"forward_n1024_h8_d64", 1024, 8, 64, 8, 15},
+        {"forward_n4096_h8_d64", 4096, 8, 64, 8, 5},
+        {"forward_n4096_h1_dhead16", 4096, 1, 64, 16, 9},
+        {"export_heads8_scale2", 0, 0, 0, 0, 9},
+    };
+    printf("# attnlab bench: median of several runs after one warm-up; %ld online cpus\n",
+           sysconf(_SC_NPROCESSORS_ONLN));
+    fflush(stdout);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const Case *c = &cases[i];
+        int fd[2];
+        if (pipe(fd)) return 1;
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fd[0]);
+            double m = c->n ? bench_forward(c->n, c->heads, c->d_model, c->d_head, c->runs)
+                            : bench_export(c->runs);
+            if (write(fd[1], &m, sizeof m) != sizeof m) _exit(1);
+            _exit(0);
+        }
+        close(fd[1]);
+        double m = -1;
+        ssize_t got = read(fd[0], &m, sizeof m);
+        close(fd[0]);
+        int status;
+        struct rusage ru;
+        wait4(pid, &status, 0, &ru);
+        if (got != sizeof m || !WIFEXITED(status) || WEXITSTATUS(status)) {
+            printf("bench: %s failed\n", c->name);
+            continue;
+        }
+        printf("bench: %s median_ms=%.3f peak_mb=%.1f\n", c->name, m, ru.ru_maxrss / 1024.0);
+        fflush(stdout);
+    }
+    return 0;
+}
