@@ -97,7 +97,7 @@ static void absurd_scale_is_refused(void)
 
 static void oversized_figure_is_refused_with_the_limit(void)
 {
-    static char words[600][8];
+    static char words[600][16];
     static const char *ptr[600];
     for (int i = 0; i < 600; i++) {
         snprintf(words[i], sizeof words[i], "w%d", i);

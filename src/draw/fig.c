@@ -22,7 +22,9 @@
 
 typedef float (*GetFn)(const AttnTrace *t, int head, int r, int c);
 
-enum { LBL_TOKEN, LBL_DIM, LBL_ROW, LBL_COL };
+/* LBL_POS: a token with its 0-based position; LBL_DIM0: a 0-based dimension, as the
+ * positional-encoding formula counts them */
+enum { LBL_TOKEN, LBL_POS, LBL_DIM, LBL_DIM0, LBL_ROW, LBL_COL };
 enum { MASK_IGNORE, MASK_OVERLAY, MASK_REPLACE_INF, MASK_REPLACE_ZERO, MASK_ITSELF };
 
 typedef struct {
@@ -144,7 +146,7 @@ static void norm_words(char *out, size_t len, const AttnTrace *t, int transposed
 
 void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
 {
-    char m[48], s[64], nw[96];
+    char m[48], s[64], nw[128];
     int h = o->head + 1;
     mask_words(m, sizeof m, t);
     score_words(s, sizeof s, t, o->transposed);
@@ -261,7 +263,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
             add_tokens(f, buf, dh, g_out, h);
         }
         add_tokens(f, "b = concat · Wᴼ", dm, g_output, 0);
-        snprintf(f->subtitle, sizeof f->subtitle, "out^h = α′^h V^h (d_head = %d each); b has d_model = %d", dh, dm);
+        snprintf(f->subtitle, sizeof f->subtitle, "outʰ = α′ʰ Vʰ (d_head = %d each); b has d_model = %d", dh, dm);
         break;
     case FIG_OUTPUT:
         add_tokens(f, "b", dm, g_output, 0);
@@ -277,7 +279,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
         signed_data = 0;
         break;
     case FIG_PE:
-        add_panel(f, "", 0, dm, g_pe, 0, LBL_TOKEN, LBL_DIM, "position", "dimension");
+        add_panel(f, "", 0, dm, g_pe, 0, LBL_POS, LBL_DIM0, "position p", "dimension (from 0: even = sin, odd = cos)");
         snprintf(f->subtitle, sizeof f->subtitle, t->posenc == ATTN_PE_SINUSOIDAL
                  ? "e[p][2i] = sin(p / 10000^(2i/d)), e[p][2i+1] = cos(p / 10000^(2i/d)), p from 0"
                  : t->posenc == ATTN_PE_LEARNED ? "one seeded random vector per position (seed %llu)"
@@ -361,7 +363,7 @@ static void format_num(char *out, size_t len, float v)
 
 static void label_text(char *out, size_t len, const AttnTrace *t, int kind, int i)
 {
-    if (kind == LBL_TOKEN) {
+    if (kind == LBL_TOKEN || kind == LBL_POS) {
         const char *tok = t->tokens[i];
         /* long tokens are cut at a character boundary with an ellipsis */
         size_t l = strlen(tok), cut = l;
@@ -370,8 +372,8 @@ static void label_text(char *out, size_t len, const AttnTrace *t, int kind, int 
             while (cut > 0 && ((unsigned char)tok[cut] & 0xC0) == 0x80) cut--;
         }
         snprintf(out, len, "%.*s%s", (int)cut, tok, cut < l ? "…" : "");
-    } else if (kind == LBL_DIM) {
-        snprintf(out, len, "%d", i + 1);
+    } else if (kind == LBL_DIM0) {
+        snprintf(out, len, "%d", i);
     } else {
         snprintf(out, len, "%d", i + 1);
     }
@@ -380,6 +382,7 @@ static void label_text(char *out, size_t len, const AttnTrace *t, int kind, int 
 static void index_text(char *out, size_t len, int kind, int i)
 {
     if (kind == LBL_TOKEN) snprintf(out, len, "%d", i + 1);
+    else if (kind == LBL_POS) snprintf(out, len, "p=%d", i);
     else out[0] = 0;
 }
 
