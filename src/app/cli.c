@@ -113,10 +113,11 @@ static int is_scene_key(const char *k)
 
 static int is_cli_key(const char *k)
 {
-    static const char *const keys[] = {"view", "head", "orient", "cmap", "theme", "scale",
-                                       "numbers", "cell", "format", "matrix", "out", "quiet", NULL};
+    static const char *const keys[] = {"scale", "format", "matrix", "out", "quiet", NULL};
     for (int i = 0; keys[i]; i++)
         if (strcmp(keys[i], k) == 0) return 1;
+    for (int i = 0; fig_keys[i]; i++)
+        if (strcmp(fig_keys[i], k) == 0) return 1;
     return 0;
 }
 
@@ -138,28 +139,10 @@ static int set_option(CliCommand *c, const char *key, const char *v, char *err, 
         return CLI_OK;
     }
     if (!v) return usage(err, errlen, "--%s needs a value", key);
-    if (strcmp(key, "view") == 0) {
-        FigView fv;
-        if (fig_view_parse(v, &fv)) return usage(err, errlen, "--view: unknown view '%s' (allowed: %s)", v, fig_view_names());
-        c->fig.view = fv;
-    } else if (strcmp(key, "head") == 0) {
-        long h;
-        if (parse_positive_int(v, 1, ATTN_MAX_HEADS, &h)) return usage(err, errlen, "--head: '%s' is not a head number 1..%d", v, ATTN_MAX_HEADS);
-        c->fig.head = (int)h - 1;
-    } else if (strcmp(key, "orient") == 0) {
-        if (strcmp(v, "qk") == 0) c->fig.transposed = 0;
-        else if (strcmp(v, "kq") == 0) c->fig.transposed = 1;
-        else return usage(err, errlen, "--orient: unknown value '%s' (allowed: qk|kq)", v);
-    } else if (strcmp(key, "cmap") == 0) {
-        CmapKind k;
-        if (strcmp(v, "auto") == 0) c->fig.cmap = -1;
-        else if (cmap_parse(v, &k) == 0) c->fig.cmap = (int)k;
-        else return usage(err, errlen, "--cmap: unknown colour map '%s' (allowed: auto|%s)", v, cmap_names());
-    } else if (strcmp(key, "theme") == 0) {
-        if (strcmp(v, "light") == 0) c->fig.dark = 0;
-        else if (strcmp(v, "dark") == 0) c->fig.dark = 1;
-        else return usage(err, errlen, "--theme: unknown theme '%s' (allowed: light|dark)", v);
-    } else if (strcmp(key, "scale") == 0) {
+    int fr = fig_set(&c->fig, key, v, serr, sizeof serr);
+    if (fr < 0) return usage(err, errlen, "%s", serr);
+    if (fr == 0) return CLI_OK;
+    if (strcmp(key, "scale") == 0) {
         char *end;
         errno = 0;
         double s = strtod(v, &end);
@@ -167,15 +150,6 @@ static int set_option(CliCommand *c, const char *key, const char *v, char *err, 
         if (s < EXPORT_MIN_SCALE || s > EXPORT_MAX_SCALE)
             return usage(err, errlen, "--scale: %s is outside the limit %g..%g", v, (double)EXPORT_MIN_SCALE, (double)EXPORT_MAX_SCALE);
         c->scale = (float)s;
-    } else if (strcmp(key, "numbers") == 0) {
-        if (strcmp(v, "on") == 0) c->fig.numbers = FIG_NUMBERS_ON;
-        else if (strcmp(v, "off") == 0) c->fig.numbers = FIG_NUMBERS_OFF;
-        else if (strcmp(v, "auto") == 0) c->fig.numbers = FIG_NUMBERS_AUTO;
-        else return usage(err, errlen, "--numbers: unknown value '%s' (allowed: on|off|auto)", v);
-    } else if (strcmp(key, "cell") == 0) {
-        long px;
-        if (parse_positive_int(v, 2, 200, &px)) return usage(err, errlen, "--cell: '%s' is outside the limit 2..200", v);
-        c->fig.cell = (float)px;
     } else if (strcmp(key, "format") == 0) {
         if (strcmp(v, "png") == 0) c->format = CLI_PNG;
         else if (strcmp(v, "json") == 0) c->format = CLI_JSON;

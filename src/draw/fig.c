@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_PANELS 72
@@ -91,6 +92,82 @@ int fig_view_parse(const char *name, FigView *out)
 const char *fig_view_names(void)
 {
     return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params";
+}
+
+const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", NULL};
+
+int fig_set(FigOptions *o, const char *key, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(key, "view") == 0) {
+        FigView fv;
+        if (fig_view_parse(v, &fv)) {
+            snprintf(err, errlen, "--view: unknown view '%s' (allowed: %s)", v, fig_view_names());
+            return -1;
+        }
+        o->view = fv;
+    } else if (strcmp(key, "head") == 0) {
+        char *end;
+        long h = strtol(v, &end, 10);
+        if (end == v || *end || h < 1 || h > ATTN_MAX_HEADS) {
+            snprintf(err, errlen, "--head: '%s' is not a head number 1..%d", v, ATTN_MAX_HEADS);
+            return -1;
+        }
+        o->head = (int)h - 1;
+    } else if (strcmp(key, "orient") == 0) {
+        if (strcmp(v, "qk") == 0) o->transposed = 0;
+        else if (strcmp(v, "kq") == 0) o->transposed = 1;
+        else {
+            snprintf(err, errlen, "--orient: unknown value '%s' (allowed: qk|kq)", v);
+            return -1;
+        }
+    } else if (strcmp(key, "cmap") == 0) {
+        CmapKind k;
+        if (strcmp(v, "auto") == 0) o->cmap = -1;
+        else if (cmap_parse(v, &k) == 0) o->cmap = (int)k;
+        else {
+            snprintf(err, errlen, "--cmap: unknown colour map '%s' (allowed: auto|%s)", v, cmap_names());
+            return -1;
+        }
+    } else if (strcmp(key, "theme") == 0) {
+        if (strcmp(v, "light") == 0) o->dark = 0;
+        else if (strcmp(v, "dark") == 0) o->dark = 1;
+        else {
+            snprintf(err, errlen, "--theme: unknown theme '%s' (allowed: light|dark)", v);
+            return -1;
+        }
+    } else if (strcmp(key, "numbers") == 0) {
+        if (strcmp(v, "on") == 0) o->numbers = FIG_NUMBERS_ON;
+        else if (strcmp(v, "off") == 0) o->numbers = FIG_NUMBERS_OFF;
+        else if (strcmp(v, "auto") == 0) o->numbers = FIG_NUMBERS_AUTO;
+        else {
+            snprintf(err, errlen, "--numbers: unknown value '%s' (allowed: on|off|auto)", v);
+            return -1;
+        }
+    } else if (strcmp(key, "cell") == 0) {
+        char *end;
+        long px = strtol(v, &end, 10);
+        if (end == v || *end || px < 2 || px > 200) {
+            snprintf(err, errlen, "--cell: '%s' is outside the limit 2..200", v);
+            return -1;
+        }
+        o->cell = (float)px;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+void fig_get(const FigOptions *o, const char *key, char *out, size_t len)
+{
+    static const char *const numbers[] = {"auto", "on", "off"};
+    if (strcmp(key, "view") == 0) snprintf(out, len, "%s", fig_view_name(o->view));
+    else if (strcmp(key, "head") == 0) snprintf(out, len, "%d", o->head + 1);
+    else if (strcmp(key, "orient") == 0) snprintf(out, len, "%s", o->transposed ? "kq" : "qk");
+    else if (strcmp(key, "cmap") == 0) snprintf(out, len, "%s", o->cmap < 0 ? "auto" : cmap_name((CmapKind)o->cmap));
+    else if (strcmp(key, "theme") == 0) snprintf(out, len, "%s", o->dark ? "dark" : "light");
+    else if (strcmp(key, "numbers") == 0) snprintf(out, len, "%s", numbers[o->numbers]);
+    else if (strcmp(key, "cell") == 0) snprintf(out, len, "%g", (double)o->cell);
+    else if (len) out[0] = 0;
 }
 
 /* ---------------------------------------------------------------- values */

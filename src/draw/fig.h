@@ -42,6 +42,14 @@ const char *fig_view_name(FigView v);
 int fig_view_parse(const char *name, FigView *out);
 const char *fig_view_names(void);
 
+/* Figure options by name, as the command line and scene files write them: view, head
+ * (1-based), orient (qk|kq), cmap, theme, numbers, cell. fig_set returns 0, -1 with a
+ * message naming the key and what is allowed, or 1 for a key it does not know. fig_get
+ * writes the value as fig_set reads it ("" for cell 0 means automatic: "0"). */
+extern const char *const fig_keys[];
+int fig_set(FigOptions *o, const char *key, const char *value, char *err, size_t errlen);
+void fig_get(const FigOptions *o, const char *key, char *out, size_t len);
+
 /* The background colour of the theme. */
 RenColor fig_background(int dark);
 
