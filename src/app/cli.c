@@ -121,16 +121,6 @@ static int is_cli_key(const char *k)
     return 0;
 }
 
-static int parse_positive_int(const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < lo || x > hi) return -1;
-    *out = x;
-    return 0;
-}
-
 static int set_option(CliCommand *c, const char *key, const char *v, char *err, size_t errlen)
 {
     char serr[256];
