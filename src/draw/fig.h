@@ -37,6 +37,21 @@ typedef struct {
 
 FigOptions fig_options_default(void);
 
+/* What a drawn cell holds: the quantity, the head (for per-head quantities) and its data
+ * indices: row = token (query for N x N matrices) or weight-matrix row, col = key,
+ * dimension or weight-matrix column. fig_hit fills one from a point. */
+typedef enum {
+    FQ_NONE, FQ_A, FQ_PE, FQ_X, FQ_Q, FQ_K, FQ_V, FQ_SCORES, FQ_SCALED, FQ_MASK,
+    FQ_WEIGHTS, FQ_OUT, FQ_OUTPUT, FQ_WQ, FQ_WK, FQ_WV, FQ_WO
+} FigQuantity;
+
+typedef struct {
+    FigQuantity q;
+    int head;   /* 0-based */
+    int row, col;
+    int panel;  /* index of the panel within its figure */
+} FigHit;
+
 /* "inputs", "qkv", ... and back; fig_view_names lists them joined by '|'. */
 const char *fig_view_name(FigView v);
 int fig_view_parse(const char *name, FigView *out);

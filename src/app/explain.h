@@ -1,0 +1,27 @@
+/* explain.h: the meaning of any cell and its formula with the live numbers, for the
+ * window's tooltips and the step-through's captions. Pure: no SDL, no I/O. Indices are
+ * shown 1-based, as the lecture writes them (a¹ ... aᴺ). */
+#ifndef ATTN_EXPLAIN_H
+#define ATTN_EXPLAIN_H
+
+#include "../draw/fig.h"
+
+#include <stddef.h>
+
+/* Writes up to EXPLAIN_LINES lines separated by '\n':
+ *   1. what the cell is, e.g. "α′₂,₃ · head 1 · the weight query 2 (saw) gives key 3 (a)"
+ *   2. its formula in symbols, e.g. "α′₂,₃ = exp(s₂,₃ − m) / Σⱼ exp(s₂,ⱼ − m)"
+ *   3. the same with the trace's numbers, ending "= VALUE", where VALUE is the cell's value
+ *      printed with explain_num.
+ * Masked cells and empty rows say so. Returns the number of lines written. */
+#define EXPLAIN_LINES 4
+int explain_cell(char *out, size_t len, const AttnTrace *t, const FigHit *hit);
+
+/* n in Unicode subscript or superscript digits: 12 -> "₁₂" / "¹²". */
+void explain_sub(char *out, size_t len, int n);
+void explain_sup(char *out, size_t len, int n);
+
+/* A number as the explanations print it: 3 significant decimals, a true minus sign. */
+void explain_num(char *out, size_t len, float v);
+
+#endif
