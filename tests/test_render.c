@@ -45,20 +45,14 @@ static int near_rgb(const unsigned char a[3], CmapRGB b, int tol)
     return abs(a[0] - b.r) <= tol && abs(a[1] - b.g) <= tol && abs(a[2] - b.b) <= tol;
 }
 
-/* The centre pixel of a cell of panel 0, in surface pixels. */
-static int cell_centre(const AttnTrace *t, const FigOptions *o, float scale, int panel, int r, int c, int *px, int *py)
+/* The centre pixel of a cell, in surface pixels, from the layout of the last render. */
+static int cell_centre(const FigLayout *lay, float scale, int panel, int r, int c, int *px, int *py)
 {
-    SDL_Surface *probe = SDL_CreateRGBSurfaceWithFormat(0, 1, 1, 32, SDL_PIXELFORMAT_ABGR8888);
-    SDL_Renderer *pr = SDL_CreateSoftwareRenderer(probe);
-    Ren *ren = ren_create(pr, fonts(), scale);
-    float x, y, w, h;
-    int ok = fig_cell_rect(ren, t, o, panel, r, c, &x, &y, &w, &h);
-    ren_destroy(ren);
-    SDL_DestroyRenderer(pr);
-    SDL_FreeSurface(probe);
-    *px = (int)((x + w / 2) * scale);
-    *py = (int)((y + h / 2) * scale);
-    return ok;
+    float x, y, size;
+    if (!fig_layout_cell(lay, panel, r, c, &x, &y, &size)) return 0;
+    *px = (int)((x + size / 2) * scale);
+    *py = (int)((y + size / 2) * scale);
+    return 1;
 }
 
 static void fonts_are_found(void)
@@ -155,16 +149,17 @@ static void largest_weight_is_drawn_in_the_top_colour(void)
             o.cmap = cm;
             o.transposed = transposed;
             char err[256];
-            SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), err, sizeof err);
+            FigLayout lay;
+            SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), &lay, err, sizeof err);
             EXPECT_MSG(sf != NULL, "%s", err);
             int x, y;
-            EXPECT(cell_centre(&t, &o, 1.0f, 0, bi, bj, &x, &y));
+            EXPECT(cell_centre(&lay, 1.0f, 0, bi, bj, &x, &y));
             unsigned char p[3];
             pixel(sf, x, y, p);
             CmapRGB top = cmap_top((CmapKind)cm);
             /* a different cell must not also be the top colour */
-            int ox, oy;
-            cell_centre(&t, &o, 1.0f, 0, (bi + 1) % 4, (bj + 2) % 4, &ox, &oy);
+            int ox = 0, oy = 0;
+            cell_centre(&lay, 1.0f, 0, (bi + 1) % 4, (bj + 2) % 4, &ox, &oy);
             unsigned char q[3];
             pixel(sf, ox, oy, q);
             SDL_FreeSurface(sf);
@@ -187,16 +182,14 @@ static void masked_cells_look_different_from_every_weight(void)
     o.numbers = FIG_NUMBERS_OFF;
     o.cell = 40;
     char err[256];
-    SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), err, sizeof err);
+    FigLayout lay;
+    SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), &lay, err, sizeof err);
     EXPECT(sf != NULL);
     /* a masked cell (query 1, key 4) holds two colours (ground and hatch), neither of
      * which is on the colour map's path near zero */
-    float x, y, w, h;
-    SDL_Renderer *pr = SDL_CreateSoftwareRenderer(sf);
-    Ren *ren = ren_create(pr, fonts(), 1.0f);
-    EXPECT(fig_cell_rect(ren, &t, &o, 0, 0, 3, &x, &y, &w, &h));
-    ren_destroy(ren);
-    SDL_DestroyRenderer(pr);
+    float x, y, w;
+    EXPECT(fig_layout_cell(&lay, 0, 0, 3, &x, &y, &w));
+    float h = w;
     int distinct = 0;
     unsigned char first[3];
     pixel(sf, (int)x + 2, (int)y + 2, first);
@@ -226,7 +219,7 @@ static void themes_fill_their_background(void)
         FigOptions o = fig_options_default();
         o.dark = dark;
         char err[256];
-        SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), err, sizeof err);
+        SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), NULL, err, sizeof err);
         EXPECT(sf != NULL);
         unsigned char p[3];
         pixel(sf, 2, 2, p);
@@ -246,8 +239,8 @@ static void scale_multiplies_the_size(void)
     EXPECT(compute(&t, &s) == 0);
     FigOptions o = fig_options_default();
     char err[256];
-    SDL_Surface *a = export_render(&t, &o, 1.0f, fonts(), err, sizeof err);
-    SDL_Surface *b = export_render(&t, &o, 2.0f, fonts(), err, sizeof err);
+    SDL_Surface *a = export_render(&t, &o, 1.0f, fonts(), NULL, err, sizeof err);
+    SDL_Surface *b = export_render(&t, &o, 2.0f, fonts(), NULL, err, sizeof err);
     EXPECT(a && b);
     int aw = a->w, ah = a->h, bw = b->w, bh = b->h;
     SDL_FreeSurface(a);
@@ -274,7 +267,7 @@ static void every_view_renders(void)
             o.transposed = tr;
             o.head = 1;
             char err[256];
-            SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), err, sizeof err);
+            SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), NULL, err, sizeof err);
             EXPECT_MSG(sf != NULL, "view %s: %s", fig_view_name((FigView)v), err);
             EXPECT(sf->w > 200 && sf->h > 100);
             SDL_FreeSurface(sf);

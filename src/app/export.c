@@ -10,7 +10,7 @@
 #include <string.h>
 
 SDL_Surface *export_render(const AttnTrace *t, const FigOptions *o, float scale,
-                           RenFonts *fonts, char *err, size_t errlen)
+                           RenFonts *fonts, FigLayout *lay, char *err, size_t errlen)
 {
     if (!(scale >= EXPORT_MIN_SCALE && scale <= EXPORT_MAX_SCALE)) {
         snprintf(err, errlen, "scale %g is outside %g..%g", (double)scale,
@@ -50,7 +50,7 @@ SDL_Surface *export_render(const AttnTrace *t, const FigOptions *o, float scale,
     RenColor bg = fig_background(o->dark);
     SDL_SetRenderDrawColor(r, bg.r, bg.g, bg.b, 255);
     SDL_RenderClear(r);
-    fig_draw(ren, t, o, 0, 0);
+    fig_draw(ren, t, o, 0, 0, lay);
     SDL_RenderPresent(r);
     ren_destroy(ren);
     SDL_DestroyRenderer(r);
@@ -93,7 +93,7 @@ int export_encode_png(unsigned char **png, size_t *len, SDL_Surface *s)
 int export_png(const char *path, const AttnTrace *t, const FigOptions *o, float scale,
                RenFonts *fonts, int *w, int *h, char *err, size_t errlen)
 {
-    SDL_Surface *s = export_render(t, o, scale, fonts, err, errlen);
+    SDL_Surface *s = export_render(t, o, scale, fonts, NULL, err, errlen);
     if (!s) return -1;
     unsigned char *png;
     size_t len;

@@ -14,9 +14,10 @@
 #define EXPORT_MAX_SCALE 8.0f
 
 /* Renders a figure at the given scale into a new RGBA surface (SDL_PIXELFORMAT_ABGR8888,
- * bytes R, G, B, A in memory). Returns NULL with a message. The caller frees the surface. */
+ * bytes R, G, B, A in memory), filling lay (in logical pixels) when it is not NULL.
+ * Returns NULL with a message. The caller frees the surface. */
 SDL_Surface *export_render(const AttnTrace *t, const FigOptions *o, float scale,
-                           RenFonts *fonts, char *err, size_t errlen);
+                           RenFonts *fonts, FigLayout *lay, char *err, size_t errlen);
 
 /* Renders and writes a PNG atomically ("-" writes to standard output). Stores the size in
  * w and h when they are not NULL. Returns 0, or -1 with a one-line message. */

@@ -38,6 +38,8 @@ typedef struct {
     const char *row_axis, *col_axis;
     int flip;            /* draw transposed: data (r, c) at screen (c, r) */
     int stats;           /* weights: max and entropy columns at the right */
+    FigQuantity q;
+    int r0, rn, c0, cn;  /* the data rows and columns shown (zoom and pan) */
     /* layout results, logical pixels */
     float x, y, w, h;    /* the panel's box */
     float mx, my;        /* top-left of the first cell */
@@ -73,7 +75,11 @@ RenColor fig_background(int dark) { return theme_of(dark).bg; }
 
 FigOptions fig_options_default(void)
 {
-    FigOptions o = {FIG_WEIGHTS, 0, -1, 0, 0, FIG_NUMBERS_AUTO, 0};
+    FigOptions o;
+    memset(&o, 0, sizeof o);
+    o.view = FIG_WEIGHTS;
+    o.cmap = -1;
+    o.numbers = FIG_NUMBERS_AUTO;
     return o;
 }
 
@@ -188,6 +194,28 @@ static float g_wq(const AttnTrace *t, int h, int r, int c) { return t->head[h].w
 static float g_wk(const AttnTrace *t, int h, int r, int c) { return t->head[h].wk[(size_t)r * t->d_head + c]; }
 static float g_wv(const AttnTrace *t, int h, int r, int c) { return t->head[h].wv[(size_t)r * t->d_head + c]; }
 static float g_wo(const AttnTrace *t, int h, int r, int c) { (void)h; return t->wo[(size_t)r * t->d_model + c]; }
+
+static FigQuantity quantity_of(GetFn g)
+{
+    static const struct { GetFn g; FigQuantity q; } map[] = {
+        {g_a, FQ_A}, {g_pe, FQ_PE}, {g_x, FQ_X}, {g_q, FQ_Q}, {g_k, FQ_K}, {g_v, FQ_V},
+        {g_scores, FQ_SCORES}, {g_scaled, FQ_SCALED}, {g_weights, FQ_WEIGHTS}, {g_mask, FQ_MASK},
+        {g_out, FQ_OUT}, {g_output, FQ_OUTPUT}, {g_wq, FQ_WQ}, {g_wk, FQ_WK}, {g_wv, FQ_WV},
+        {g_wo, FQ_WO}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (map[i].g == g) return map[i].q;
+    return FQ_NONE;
+}
+
+/* A visible range [first, first + count) clamped into [0, total). */
+static void clamp_range(int first, int count, int total, int *r0, int *rn)
+{
+    if (count <= 0 || count > total) count = total;
+    if (first < 0) first = 0;
+    if (first + count > total) first = total - count;
+    *r0 = first;
+    *rn = count;
+}
 
 /* ---------------------------------------------------------------- words */
 
@@ -371,8 +399,18 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
         break;
     default: break;
     }
-    for (int i = 0; i < f->n; i++)
-        if (f->p[i].rows == 0) f->p[i].rows = n;
+    for (int i = 0; i < f->n; i++) {
+        Panel *p = &f->p[i];
+        if (p->rows == 0) p->rows = n;
+        p->q = quantity_of(p->get);
+        /* token axes follow the zoom: rows are queries (or tokens), columns of N x N
+         * panels are keys */
+        int tok_rows = p->lbl_row == LBL_TOKEN || p->lbl_row == LBL_POS;
+        if (tok_rows) clamp_range(o->q0, o->qn, p->rows, &p->r0, &p->rn);
+        else clamp_range(0, 0, p->rows, &p->r0, &p->rn);
+        if (p->lbl_col == LBL_TOKEN) clamp_range(o->k0, o->kn, p->cols, &p->c0, &p->cn);
+        else clamp_range(0, 0, p->cols, &p->c0, &p->cn);
+    }
 
     /* colour range over every panel (masked cells excluded where they are replaced) */
     float lo = INFINITY, hi = -INFINITY;
@@ -410,14 +448,14 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     /* cell size: a single square panel gets about 440 px, several share about 900 px */
     int max_rows = 0, row_cols = 0, per_row = f->n < f->grid_cols ? f->n : f->grid_cols;
     for (int i = 0; i < f->n; i++) {
-        int rows = f->p[i].flip ? f->p[i].cols : f->p[i].rows;
-        int cols = f->p[i].flip ? f->p[i].rows : f->p[i].cols;
+        int rows = f->p[i].flip ? f->p[i].cn : f->p[i].rn;
+        int cols = f->p[i].flip ? f->p[i].rn : f->p[i].cn;
         if (rows > max_rows) max_rows = rows;
         if (i < per_row) row_cols += cols;
     }
     float cell = o->cell > 0 ? o->cell
                              : fminf(440.0f / (float)max_rows, (per_row > 1 ? 900.0f : 520.0f) / (float)row_cols);
-    if (o->cell <= 0) cell = floorf(fminf(fmaxf(cell, 2.0f), 46.0f));
+    if (o->cell <= 0) cell = cell >= 2.0f ? floorf(fminf(cell, 46.0f)) : fmaxf(cell, 0.25f);
     f->cell = cell;
     f->numbers = o->numbers == FIG_NUMBERS_ON || (o->numbers == FIG_NUMBERS_AUTO && cell >= 30.0f);
 }
@@ -472,12 +510,12 @@ static float label_step(Ren *ren, float cell)
     return (float)(step < 1 ? 1 : step);
 }
 
-static float row_label_width(Ren *ren, const AttnTrace *t, int kind, int count, float cell)
+static float row_label_width(Ren *ren, const AttnTrace *t, int kind, int first, int count, float cell)
 {
     int step = (int)label_step(ren, cell);
     float w = 0;
     char lab[64], idx[16];
-    for (int i = 0; i < count; i += step) {
+    for (int i = first; i < first + count; i += step) {
         label_text(lab, sizeof lab, t, kind, i);
         index_text(idx, sizeof idx, kind, i);
         float lw = ren_text_width(ren, lab, LABEL_PX, REN_REGULAR);
@@ -488,15 +526,55 @@ static float row_label_width(Ren *ren, const AttnTrace *t, int kind, int count, 
 }
 
 /* Whether column labels fit horizontally inside their cells. */
-static int col_labels_flat(Ren *ren, const AttnTrace *t, int kind, int count, float cell)
+static int col_labels_flat(Ren *ren, const AttnTrace *t, int kind, int first, int count, float cell)
 {
     char lab[64];
     int step = (int)label_step(ren, cell);
-    for (int i = 0; i < count; i += step) {
+    for (int i = first; i < first + count; i += step) {
         label_text(lab, sizeof lab, t, kind, i);
         if (ren_text_width(ren, lab, LABEL_PX, REN_REGULAR) > cell * step - 2) return 0;
     }
     return 1;
+}
+
+/* The colour a cell is drawn in, or -1 in *masked when it is drawn as masked instead. */
+static CmapRGB cell_colour(const AttnTrace *t, const Fig *f, const Panel *p, int dr, int dc,
+                           float *value, int *masked)
+{
+    int allowed = p->mask_mode != MASK_IGNORE ? attn_allowed(t, dr, dc) : 1;
+    float v = p->get(t, p->head, dr, dc);
+    *value = v;
+    *masked = !allowed;
+    return cmap_color(f->cmap, cmap_t(f->cmap, v, f->lo, f->hi));
+}
+
+/* Cells too small to draw one by one: one texel per cell, scaled up by the renderer. */
+static void cells_as_image(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, int rows, int cols,
+                           float mx, float my)
+{
+    Theme th = theme_of(f->dark);
+    unsigned char *px = malloc((size_t)rows * cols * 4);
+    if (!px) return;
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            int dr = p->r0 + (p->flip ? c : r), dc = p->c0 + (p->flip ? r : c);
+            float v;
+            int masked;
+            CmapRGB col = cell_colour(t, f, p, dr, dc, &v, &masked);
+            RenColor rc = {col.r, col.g, col.b, 255};
+            if (p->mask_mode == MASK_ITSELF) rc = masked ? th.masked_bg : th.allowed;
+            else if (masked && p->mask_mode != MASK_OVERLAY) rc = th.masked_bg;
+            else if (masked) rc = (RenColor){(unsigned char)((col.r + 2 * th.hatch.r) / 3),
+                                             (unsigned char)((col.g + 2 * th.hatch.g) / 3),
+                                             (unsigned char)((col.b + 2 * th.hatch.b) / 3), 255};
+            unsigned char *o = px + ((size_t)r * cols + c) * 4;
+            o[0] = rc.r;
+            o[1] = rc.g;
+            o[2] = rc.b;
+            o[3] = 255;
+        }
+    ren_image(ren, mx, my, cols * f->cell, rows * f->cell, px, cols, rows);
+    free(px);
 }
 
 /* Lays out (and when draw is set, draws) one panel with its top-left at (x, y). */
@@ -504,16 +582,17 @@ static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float
 {
     Theme th = theme_of(f->dark);
     float cell = f->cell;
-    int rows = p->flip ? p->cols : p->rows, cols = p->flip ? p->rows : p->cols;
+    int rows = p->flip ? p->cn : p->rn, cols = p->flip ? p->rn : p->cn;
+    int rfirst = p->flip ? p->c0 : p->r0, cfirst = p->flip ? p->r0 : p->c0;
     int rkind = p->flip ? p->lbl_col : p->lbl_row, ckind = p->flip ? p->lbl_row : p->lbl_col;
     const char *raxis = p->flip ? p->col_axis : p->row_axis;
     const char *caxis = p->flip ? p->row_axis : p->col_axis;
     float lh_title = ren_line_height(ren, PANEL_PX), lh_axis = ren_line_height(ren, AXIS_PX);
     float lh_label = ren_line_height(ren, LABEL_PX);
     float title_h = p->title[0] ? lh_title + 4 : 0;
-    float rlw = row_label_width(ren, t, rkind, rows, cell);
-    int flat = col_labels_flat(ren, t, ckind, cols, cell);
-    float clh = flat ? lh_label : fminf(row_label_width(ren, t, ckind, cols, cell), MAX_LABEL_W) + 4;
+    float rlw = row_label_width(ren, t, rkind, rfirst, rows, cell);
+    int flat = col_labels_flat(ren, t, ckind, cfirst, cols, cell);
+    float clh = flat ? lh_label : fminf(row_label_width(ren, t, ckind, cfirst, cols, cell), MAX_LABEL_W) + 4;
     float axis_w = lh_axis + 2;
     float mx = x + axis_w + rlw + 6, my = y + title_h + lh_axis + clh + 4;
     float mw = cols * cell, mh = rows * cell;
@@ -539,76 +618,76 @@ static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float
     ren_text_up(ren, x, my + mh / 2 + raw / 2, raxis, AXIS_PX, REN_REGULAR, th.muted);
 
     char lab[64], idx[16], num[32];
-    int rstep = (int)label_step(ren, cell), cstep = rstep;
-    for (int r = 0; r < rows; r += rstep) {
-        label_text(lab, sizeof lab, t, rkind, r);
-        index_text(idx, sizeof idx, rkind, r);
+    int step = (int)label_step(ren, cell);
+    for (int r = 0; r < rows; r += step) {
+        label_text(lab, sizeof lab, t, rkind, rfirst + r);
+        index_text(idx, sizeof idx, rkind, rfirst + r);
         float ly = my + r * cell + cell / 2 - lh_label / 2;
         ren_clip(ren, x + axis_w, my - 2, rlw + 4, mh + 4);
         float tw = ren_text(ren, mx - 6, ly, lab, LABEL_PX, REN_REGULAR, th.fg, REN_RIGHT);
         if (idx[0]) ren_text(ren, mx - 6 - tw - 4, ly + lh_label * 0.15f, idx, LABEL_PX * 0.8f, REN_REGULAR, th.muted, REN_RIGHT);
         ren_clip(ren, 0, 0, 0, 0);
     }
-    for (int c = 0; c < cols; c += cstep) {
-        label_text(lab, sizeof lab, t, ckind, c);
-        index_text(idx, sizeof idx, ckind, c);
+    for (int c = 0; c < cols; c += step) {
+        label_text(lab, sizeof lab, t, ckind, cfirst + c);
+        index_text(idx, sizeof idx, ckind, cfirst + c);
         if (flat) {
             ren_text(ren, mx + c * cell + cell / 2, my - 4 - lh_label, lab, LABEL_PX, REN_REGULAR, th.fg, REN_CENTER);
         } else {
             char both[96];
             snprintf(both, sizeof both, "%s%s%s", idx, idx[0] ? " " : "", lab);
-            ren_clip(ren, mx + c * cell - 2, my - clh - 2, cell * cstep + 4, clh);
+            ren_clip(ren, mx + c * cell - 2, my - clh - 2, cell * step + 4, clh);
             ren_text_up(ren, mx + c * cell + cell / 2 - lh_label / 2, my - 5, both, LABEL_PX, REN_REGULAR, th.fg);
             ren_clip(ren, 0, 0, 0, 0);
         }
     }
 
-    float num_px = fminf(12.0f, cell * 0.31f);
-    int numbers = f->numbers && num_px >= 6.0f;
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++) {
-            int dr = p->flip ? c : r, dc = p->flip ? r : c; /* data indices */
-            float cx = mx + c * cell, cy = my + r * cell;
-            int square = p->mask_mode != MASK_IGNORE;
-            int allowed = square ? attn_allowed(t, dr, dc) : 1;
-            float v = p->get(t, p->head, dr, dc);
-            if (p->mask_mode == MASK_ITSELF) {
-                if (allowed) ren_rect(ren, cx, cy, cell, cell, th.allowed);
-                else {
-                    ren_rect(ren, cx, cy, cell, cell, th.masked_bg);
-                    ren_hatch(ren, cx, cy, cell, cell, fmaxf(cell / 4, 3), th.hatch);
+    if (cell < 5.0f) {
+        cells_as_image(ren, t, f, p, rows, cols, mx, my);
+    } else {
+        float num_px = fminf(12.0f, cell * 0.31f);
+        int numbers = f->numbers && num_px >= 6.0f;
+        float hatch = fmaxf(cell / 4, 3);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) {
+                int dr = p->r0 + (p->flip ? c : r), dc = p->c0 + (p->flip ? r : c); /* data indices */
+                float cx = mx + c * cell, cy = my + r * cell, v;
+                int masked;
+                CmapRGB col = cell_colour(t, f, p, dr, dc, &v, &masked);
+                float ty = cy + cell / 2 - num_px * 0.6f;
+                if (p->mask_mode == MASK_ITSELF) {
+                    ren_rect(ren, cx, cy, cell, cell, masked ? th.masked_bg : th.allowed);
+                    if (masked) ren_hatch(ren, cx, cy, cell, cell, hatch, th.hatch);
+                    if (numbers) ren_text(ren, cx + cell / 2, ty, masked ? "0" : "1", num_px, REN_REGULAR, th.fg, REN_CENTER);
+                    continue;
                 }
-                if (numbers) ren_text(ren, cx + cell / 2, cy + cell / 2 - num_px * 0.6f, allowed ? "1" : "0", num_px, REN_REGULAR, th.fg, REN_CENTER);
-                continue;
-            }
-            if (!allowed && (p->mask_mode == MASK_REPLACE_INF || p->mask_mode == MASK_REPLACE_ZERO)) {
-                ren_rect(ren, cx, cy, cell, cell, th.masked_bg);
-                ren_hatch(ren, cx, cy, cell, cell, fmaxf(cell / 4, 3), th.hatch);
-                if (numbers) ren_text(ren, cx + cell / 2, cy + cell / 2 - num_px * 0.6f, p->mask_mode == MASK_REPLACE_INF ? "−∞" : "0", num_px, REN_REGULAR, th.muted, REN_CENTER);
-                continue;
-            }
-            CmapRGB col = cmap_color(f->cmap, cmap_t(f->cmap, v, f->lo, f->hi));
-            ren_rect(ren, cx, cy, cell, cell, (RenColor){col.r, col.g, col.b, 255});
-            if (!allowed) {
-                /* hatch halfway between the cell's colour and its text colour, so it shows
-                 * on dark and light cells alike */
+                if (masked && p->mask_mode != MASK_OVERLAY) {
+                    ren_rect(ren, cx, cy, cell, cell, th.masked_bg);
+                    ren_hatch(ren, cx, cy, cell, cell, hatch, th.hatch);
+                    if (numbers) ren_text(ren, cx + cell / 2, ty, p->mask_mode == MASK_REPLACE_INF ? "−∞" : "0", num_px, REN_REGULAR, th.muted, REN_CENTER);
+                    continue;
+                }
+                ren_rect(ren, cx, cy, cell, cell, (RenColor){col.r, col.g, col.b, 255});
                 CmapRGB tc = cmap_text_on(col);
-                RenColor hc = {(unsigned char)((col.r + tc.r) / 2), (unsigned char)((col.g + tc.g) / 2),
-                               (unsigned char)((col.b + tc.b) / 2), 255};
-                ren_hatch(ren, cx, cy, cell, cell, fmaxf(cell / 4, 3), hc);
+                if (masked) {
+                    /* hatch halfway between the cell's colour and its text colour, so it
+                     * shows on dark and light cells alike */
+                    RenColor hc = {(unsigned char)((col.r + tc.r) / 2), (unsigned char)((col.g + tc.g) / 2),
+                                   (unsigned char)((col.b + tc.b) / 2), 255};
+                    ren_hatch(ren, cx, cy, cell, cell, hatch, hc);
+                }
+                if (numbers) {
+                    format_num(num, sizeof num, v);
+                    ren_text(ren, cx + cell / 2, ty, num, num_px, REN_REGULAR, (RenColor){tc.r, tc.g, tc.b, 255}, REN_CENTER);
+                }
             }
-            if (numbers) {
-                CmapRGB tc = cmap_text_on(col);
-                format_num(num, sizeof num, v);
-                ren_text(ren, cx + cell / 2, cy + cell / 2 - num_px * 0.6f, num, num_px, REN_REGULAR, (RenColor){tc.r, tc.g, tc.b, 255}, REN_CENTER);
-            }
+        /* thin grid lines once cells are big enough to separate */
+        if (cell >= 8) {
+            RenColor g = th.bg;
+            g.a = 150;
+            for (int r = 1; r < rows; r++) ren_rect(ren, mx, my + r * cell - 0.5f, mw, 1.0f / ren_scale(ren), g);
+            for (int c = 1; c < cols; c++) ren_rect(ren, mx + c * cell - 0.5f, my, 1.0f / ren_scale(ren), mh, g);
         }
-    /* thin grid lines once cells are big enough to separate */
-    if (cell >= 8) {
-        RenColor g = th.bg;
-        g.a = 150;
-        for (int r = 1; r < rows; r++) ren_rect(ren, mx, my + r * cell - 0.5f, mw, 1.0f / ren_scale(ren), g);
-        for (int c = 1; c < cols; c++) ren_rect(ren, mx + c * cell - 0.5f, my, 1.0f / ren_scale(ren), mh, g);
     }
     ren_frame(ren, mx - 1, my - 1, mw + 2, mh + 2, 1, th.grid);
 
@@ -619,14 +698,15 @@ static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float
         ren_text(ren, sx + 46, my - 4 - lh_label, "max α′", sp, REN_REGULAR, th.muted, REN_RIGHT);
         ren_text(ren, sx + 98, my - 4 - lh_label, "H", sp, REN_REGULAR, th.muted, REN_RIGHT);
         for (int r = 0; r < rows; r++) {
+            int dr = p->r0 + r;
             float cy = my + r * cell + cell / 2 - ren_line_height(ren, sp) / 2;
-            if (hd->empty_row[r]) {
+            if (hd->empty_row[dr]) {
                 ren_text(ren, sx + 98, cy, "empty row", sp, REN_REGULAR, th.muted, REN_RIGHT);
                 continue;
             }
-            snprintf(num, sizeof num, "%.2f", (double)hd->max_weight[r]);
+            snprintf(num, sizeof num, "%.2f", (double)hd->max_weight[dr]);
             ren_text(ren, sx + 46, cy, num, sp, REN_REGULAR, th.fg, REN_RIGHT);
-            snprintf(num, sizeof num, "%.2f", (double)hd->entropy[r]);
+            snprintf(num, sizeof num, "%.2f", (double)hd->entropy[dr]);
             ren_text(ren, sx + 98, cy, num, sp, REN_REGULAR, th.fg, REN_RIGHT);
         }
     }
@@ -708,7 +788,7 @@ static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int d
             if (gr == 0 && gc == 0) {
                 bar_top = f->p[i].my;
             }
-            bar_h = fmaxf(bar_h, f->p[i].my + (f->p[i].flip ? f->p[i].cols : f->p[i].rows) * f->cell - bar_top);
+            bar_h = fmaxf(bar_h, f->p[i].my + (f->p[i].flip ? f->p[i].cn : f->p[i].rn) * f->cell - bar_top);
             gx += col_w[gc] + GAP_X;
         }
         grid_w = fmaxf(grid_w, gx - GAP_X - (x + MARGIN));
@@ -732,6 +812,32 @@ static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int d
 
 static Fig fig_scratch; /* a Fig is large; one is enough since drawing is single-threaded */
 
+static void keep_layout(const Fig *f, FigLayout *lay, float x, float y)
+{
+    if (!lay) return;
+    lay->n = f->n < FIG_MAX_LAYOUT ? f->n : FIG_MAX_LAYOUT;
+    lay->x = x;
+    lay->y = y;
+    lay->w = f->w;
+    lay->h = f->h;
+    lay->cell = f->cell;
+    for (int i = 0; i < lay->n; i++) {
+        const Panel *p = &f->p[i];
+        FigPanelBox *b = &lay->p[i];
+        b->q = p->q;
+        b->head = p->head;
+        b->flip = p->flip;
+        b->mx = p->mx;
+        b->my = p->my;
+        b->rows = p->flip ? p->cn : p->rn;
+        b->cols = p->flip ? p->rn : p->cn;
+        b->r0 = p->r0;
+        b->c0 = p->c0;
+        b->data_rows = p->rows;
+        b->data_cols = p->cols;
+    }
+}
+
 void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, float *h)
 {
     build(&fig_scratch, ren, t, o);
@@ -740,36 +846,63 @@ void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, fl
     *h = fig_scratch.h;
 }
 
-void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float y)
+void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float y, FigLayout *lay)
 {
     build(&fig_scratch, ren, t, o);
     layout(ren, t, &fig_scratch, x, y, 1);
+    keep_layout(&fig_scratch, lay, x, y);
 }
 
-int fig_cell_rect(Ren *ren, const AttnTrace *t, const FigOptions *o, int panel_i, int row,
-                  int col, float *x, float *y, float *w, float *h)
+float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, float h)
 {
-    build(&fig_scratch, ren, t, o);
-    layout(ren, t, &fig_scratch, 0, 0, 0);
-    if (panel_i < 0 || panel_i >= fig_scratch.n) return 0;
-    /* layout without drawing measured panels at the origin; place them as drawing does */
-    Fig *f = &fig_scratch;
-    float col_w[MAX_PANELS] = {0}, row_h[MAX_PANELS] = {0};
-    for (int i = 0; i < f->n; i++) {
-        int gc = i % f->grid_cols, gr = i / f->grid_cols;
-        col_w[gc] = fmaxf(col_w[gc], f->p[i].w);
-        row_h[gr] = fmaxf(row_h[gr], f->p[i].h);
+    /* the size is close to linear in the cell size: measure twice, solve, then step down
+     * until it fits (labels thin out as cells shrink, so the line is not exact) */
+    FigOptions m = *o;
+    float wa, ha, wb, hb;
+    m.cell = 10;
+    fig_measure(ren, t, &m, &wa, &ha);
+    m.cell = 30;
+    fig_measure(ren, t, &m, &wb, &hb);
+    float kw = (wb - wa) / 20, kh = (hb - ha) / 20;
+    float cw = kw > 0 ? (w - (wa - 10 * kw)) / kw : 60, ch = kh > 0 ? (h - (ha - 10 * kh)) / kh : 60;
+    float cell = fminf(fminf(cw, ch), 60.0f);
+    if (cell >= 2.0f) cell = floorf(cell);
+    for (int i = 0; i < 8 && cell > 0.25f; i++) {
+        float fw, fh;
+        m.cell = cell;
+        fig_measure(ren, t, &m, &fw, &fh);
+        if (fw <= w && fh <= h) break;
+        cell = cell > 2.0f ? cell - 1.0f : cell * 0.8f;
     }
-    float cy = MARGIN + ren_line_height(ren, TITLE_PX) + 2 + (f->subtitle[0] ? ren_line_height(ren, SUB_PX) : 0) + 12;
-    int gr = panel_i / f->grid_cols, gc = panel_i % f->grid_cols;
-    float gx = MARGIN, gy = cy;
-    for (int i = 0; i < gc; i++) gx += col_w[i] + GAP_X;
-    for (int i = 0; i < gr; i++) gy += row_h[i] + GAP_Y;
-    Panel *p = &f->p[panel_i];
-    panel(ren, t, f, p, gx, gy, 0);
-    int sr = p->flip ? col : row, sc = p->flip ? row : col;
-    *x = p->mx + sc * f->cell;
-    *y = p->my + sr * f->cell;
-    *w = *h = f->cell;
+    return fmaxf(cell, 0.25f);
+}
+
+int fig_layout_hit(const FigLayout *lay, float x, float y, FigHit *hit)
+{
+    for (int i = 0; i < lay->n; i++) {
+        const FigPanelBox *b = &lay->p[i];
+        if (x < b->mx || y < b->my) continue;
+        int c = (int)((x - b->mx) / lay->cell), r = (int)((y - b->my) / lay->cell);
+        if (r >= b->rows || c >= b->cols) continue;
+        hit->q = b->q;
+        hit->head = b->head;
+        hit->panel = i;
+        hit->row = b->r0 + (b->flip ? c : r);
+        hit->col = b->c0 + (b->flip ? r : c);
+        return 1;
+    }
+    return 0;
+}
+
+int fig_layout_cell(const FigLayout *lay, int panel, int row, int col, float *x, float *y, float *size)
+{
+    if (panel < 0 || panel >= lay->n) return 0;
+    const FigPanelBox *b = &lay->p[panel];
+    int r = row - b->r0, c = col - b->c0;
+    int sr = b->flip ? c : r, sc = b->flip ? r : c;
+    if (sr < 0 || sc < 0 || sr >= b->rows || sc >= b->cols) return 0;
+    *x = b->mx + sc * lay->cell;
+    *y = b->my + sr * lay->cell;
+    *size = lay->cell;
     return 1;
 }

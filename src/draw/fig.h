@@ -33,6 +33,8 @@ typedef struct {
     int dark;           /* dark theme */
     FigNumbers numbers;
     float cell;         /* cell size in logical pixels, 0 = chosen from the size */
+    int q0, qn;         /* query (token) rows shown: q0 .. q0+qn-1; qn 0 = all */
+    int k0, kn;         /* key columns shown; kn 0 = all */
 } FigOptions;
 
 FigOptions fig_options_default(void);
@@ -68,18 +70,41 @@ void fig_get(const FigOptions *o, const char *key, char *out, size_t len);
 /* The background colour of the theme. */
 RenColor fig_background(int dark);
 
+/* Where a drawn figure's panels are, for hit-testing and probing. Cells are squares of
+ * `cell` logical pixels; a panel shows data rows r0.. and columns c0.. (transposed when
+ * flip is set: data row r is drawn as a column). */
+#define FIG_MAX_LAYOUT 72
+typedef struct {
+    FigQuantity q;
+    int head, flip;
+    float mx, my;          /* top-left of the first cell */
+    int rows, cols;        /* cells drawn */
+    int r0, c0;            /* the first data row and column drawn */
+    int data_rows, data_cols;
+} FigPanelBox;
+
+typedef struct {
+    int n;
+    FigPanelBox p[FIG_MAX_LAYOUT];
+    float x, y, w, h, cell;
+} FigLayout;
+
 /* Size in logical pixels that the figure needs. */
 void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, float *h);
 
 /* Draws the figure with its top-left corner at (x, y); the caller has filled the
- * background. */
-void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float y);
+ * background. Fills lay when it is not NULL. */
+void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float y, FigLayout *lay);
 
-/* Where the cell of matrix panel `panel` at (row, col) was drawn by the last fig_draw
- * or fig_measure of this figure: used by tests to probe pixels. Returns 0 if there is no
- * such panel. */
-int fig_cell_rect(Ren *ren, const AttnTrace *t, const FigOptions *o, int panel, int row,
-                  int col, float *x, float *y, float *w, float *h);
+/* The largest cell size (at most 60) with which the figure fits in w x h; below 2 pixels
+ * cells become fractions and are drawn as a scaled image. */
+float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, float h);
+
+/* The cell under (x, y), in data indices. Returns 0 when the point is on no cell. */
+int fig_layout_hit(const FigLayout *lay, float x, float y, FigHit *hit);
+
+/* Where the cell (row, col) of a panel was drawn. Returns 0 when it was not drawn. */
+int fig_layout_cell(const FigLayout *lay, int panel, int row, int col, float *x, float *y, float *size);
 
 /* The title the figure carries, e.g. "head 2 · α′ = softmax(QKᵀ/√8) · causal mask". */
 void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o);

@@ -258,6 +258,17 @@ void ren_line(Ren *ren, float x0, float y0, float x1, float y1, RenColor c)
     SDL_RenderDrawLine(ren->r, px(ren, x0), px(ren, y0), px(ren, x1), px(ren, y1));
 }
 
+void ren_image(Ren *ren, float x, float y, float w, float h, const unsigned char *rgba, int pw, int ph)
+{
+    SDL_Texture *tex = SDL_CreateTexture(ren->r, SDL_PIXELFORMAT_ABGR8888, SDL_TEXTUREACCESS_STATIC, pw, ph);
+    if (!tex) return;
+    SDL_SetTextureScaleMode(tex, SDL_ScaleModeNearest);
+    SDL_UpdateTexture(tex, NULL, rgba, pw * 4);
+    SDL_Rect dst = {px(ren, x), px(ren, y), px(ren, x + w) - px(ren, x), px(ren, y + h) - px(ren, y)};
+    SDL_RenderCopy(ren->r, tex, NULL, &dst);
+    SDL_DestroyTexture(tex);
+}
+
 void ren_hatch(Ren *ren, float x, float y, float w, float h, float spacing, RenColor c)
 {
     int X0 = px(ren, x), Y0 = px(ren, y), W = px(ren, x + w) - X0, H = px(ren, y + h) - Y0;

@@ -38,6 +38,9 @@ void ren_clip(Ren *ren, float x, float y, float w, float h);
 void ren_rect(Ren *ren, float x, float y, float w, float h, RenColor c);
 void ren_frame(Ren *ren, float x, float y, float w, float h, float thickness, RenColor c);
 void ren_line(Ren *ren, float x0, float y0, float x1, float y1, RenColor c);
+/* An RGBA image (pw x ph pixels, bytes R, G, B, A) stretched over a rectangle without
+ * smoothing: how matrices with cells smaller than a pixel or two are drawn. */
+void ren_image(Ren *ren, float x, float y, float w, float h, const unsigned char *rgba, int pw, int ph);
 /* Diagonal hatching inside a rectangle: the look of a masked cell. */
 void ren_hatch(Ren *ren, float x, float y, float w, float h, float spacing, RenColor c);
 
