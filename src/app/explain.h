@@ -13,7 +13,12 @@
  *   2. its formula in symbols, e.g. "α′₂,₃ = exp(s₂,₃ − m) / Σⱼ exp(s₂,ⱼ − m)"
  *   3. the same with the trace's numbers, ending "= VALUE", where VALUE is the cell's value
  *      printed with explain_num.
- * Masked cells and empty rows say so. Returns the number of lines written. */
+ * Masked cells and empty rows say so in line 3 instead. Returns the number of lines written
+ * (3 for every cell; fewer if len cut the text, which is cut only between UTF-8 sequences
+ * and always NUL-terminated); 0 with out = "" when hit names no cell of t (FQ_NONE, an index
+ * out of range). Numbers inside the formulas are chosen to recompute the value: exp
+ * arguments and softmax denominators with 3 decimals, ReLU ratios with 4 digits, everything
+ * else with explain_num. */
 #define EXPLAIN_LINES 4
 int explain_cell(char *out, size_t len, const AttnTrace *t, const FigHit *hit);
 
@@ -21,7 +26,9 @@ int explain_cell(char *out, size_t len, const AttnTrace *t, const FigHit *hit);
 void explain_sub(char *out, size_t len, int n);
 void explain_sup(char *out, size_t len, int n);
 
-/* A number as the explanations print it: 3 significant decimals, a true minus sign. */
+/* A number as the explanations print it: 3 significant digits and a true minus sign (U+2212).
+ * 0 -> "0"; 0.001 <= |v| < 1000 (after rounding) in fixed point: 0.41015 -> "0.410",
+ * -1.5 -> "−1.50", 12.34 -> "12.3"; otherwise "1.23e+03", "−1.23e−04"; ±inf -> "∞", "−∞". */
 void explain_num(char *out, size_t len, float v);
 
 #endif

@@ -135,6 +135,40 @@ static void out_float(OutBuf *b, float v, const char *nonfinite)
 
 /* ---------------------------------------------------------------- atomic write */
 
+int out_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int out_make_dirs(const char *path, char *err, size_t errlen)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf) {
+        snprintf(err, errlen, "cannot make folder '%s': bad path", path);
+        return -1;
+    }
+    memcpy(buf, path, len + 1);
+    /* make each prefix that ends at a slash, then the whole path */
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != 0) continue;
+        char keep = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot make folder %s: %s", buf, strerror(errno));
+            return -1;
+        }
+        buf[i] = keep;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "cannot make folder %s: %s", path, strerror(ENOTDIR));
+        return -1;
+    }
+    return 0;
+}
+
 int out_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
     struct stat st;

@@ -25,6 +25,13 @@ void out_printf(OutBuf *b, const char *fmt, ...);
  * new file gets mode 0644. Messages read "cannot write PATH: REASON" (strerror). */
 int out_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
+/* Makes a folder and its parents (like mkdir -p, mode 0755). Returns 0, or -1 with a
+ * message naming the folder that could not be made. */
+int out_make_dirs(const char *path, char *err, size_t errlen);
+
+/* 1 if something exists at path. */
+int out_exists(const char *path);
+
 /* Appends the whole trace as JSON (schema in README.md): an object with, in this order,
  * "format" ("attnlab-trace"), "version" (1), "tokens", "config" (sizes, choice names, mask
  * spec, temperature, seed, "scale"), "a", "pe", "x", "mask" (n x n 0/1, 1 = allowed),

@@ -162,6 +162,17 @@ int scenefile_parse(SceneSpec *sp, FigOptions *o, WinSettings *win, const char *
 
 /* ---------------------------------------------------------------- writing */
 
+/* The temperature as "%.9g", which reads back as the same float; at the very limits that
+ * text can fall just outside what scene_set accepts (1e-6f is 9.99999997e-07, below the
+ * double 1e-6f), and then the float's exact value is written with "%.17g". */
+static void format_temperature(char *out, size_t len, float t)
+{
+    snprintf(out, len, "%.9g", (double)t);
+    double back = strtod(out, NULL);
+    if (back < ATTN_MIN_TEMPERATURE || back > ATTN_MAX_TEMPERATURE)
+        snprintf(out, len, "%.17g", (double)t);
+}
+
 static void put_line(OutBuf *b, const char *key, const char *value)
 {
     if (*value) out_printf(b, "%s = %s\n", key, value);
@@ -204,7 +215,8 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
     }
     out_printf(b, "posenc = %s\n", attn_posenc_name(s->posenc));
     out_printf(b, "norm = %s\n", attn_norm_name(s->norm));
-    out_printf(b, "temperature = %.9g\n", (double)s->temperature);
+    format_temperature(v, sizeof v, s->temperature);
+    out_printf(b, "temperature = %s\n", v);
     out_printf(b, "seed = %llu\n", (unsigned long long)s->seed);
     out_printf(b, "weights = %s\n", attn_weights_name(s->weights));
     if (sp->weights_file) {
@@ -380,34 +392,18 @@ int settings_load(SceneSpec *sp, FigOptions *o, WinSettings *win, char *warn, si
     return 0;
 }
 
-/* Makes every folder on the way to the file at path (mode 0755). */
-static int make_parents(const char *path, char *err, size_t errlen)
-{
-    size_t n = strlen(path);
-    char *dir = malloc(n + 1);
-    if (!dir) return fail(err, errlen, "cannot write %s: out of memory", path);
-    memcpy(dir, path, n + 1);
-    for (char *q = dir + 1; *q; q++) {
-        if (*q != '/') continue;
-        *q = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-            int e = errno;
-            fail(err, errlen, "cannot create %s: %s", dir, strerror(e));
-            free(dir);
-            return -1;
-        }
-        *q = '/';
-    }
-    free(dir);
-    return 0;
-}
-
 int settings_save(const SceneSpec *sp, const FigOptions *o, const WinSettings *win, char *err,
                   size_t errlen)
 {
     char path[4096];
     if (settings_path(path, sizeof path))
         return fail(err, errlen, "no settings folder: neither XDG_CONFIG_HOME nor HOME is set");
-    if (make_parents(path, err, errlen)) return -1;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        if (out_make_dirs(dir, err, errlen)) return -1;
+    }
     return write_file(sp, o, win, path, err, errlen);
 }

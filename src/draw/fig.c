@@ -58,7 +58,11 @@ typedef struct {
     float w, h;
 } Fig;
 
-typedef struct { RenColor bg, fg, muted, grid, masked_bg, hatch, allowed; } Theme;
+typedef FigTheme Theme;
+
+static Theme theme_of(int dark);
+
+FigTheme fig_theme(int dark) { return theme_of(dark); }
 
 static Theme theme_of(int dark)
 {

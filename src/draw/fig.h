@@ -67,6 +67,11 @@ extern const char *const fig_keys[];
 int fig_set(FigOptions *o, const char *key, const char *value, char *err, size_t errlen);
 void fig_get(const FigOptions *o, const char *key, char *out, size_t len);
 
+/* A theme's colours: background, text, secondary text, grid lines, masked cells' ground
+ * and hatching, and the colour of an allowed mask cell. */
+typedef struct { RenColor bg, fg, muted, grid, masked_bg, hatch, allowed; } FigTheme;
+FigTheme fig_theme(int dark);
+
 /* The background colour of the theme. */
 RenColor fig_background(int dark);
 

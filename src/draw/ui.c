@@ -1,0 +1,659 @@
+/* ui.c: the window's screen. A top bar with the sentence, a row of tabs, a side panel with
+ * every setting and its key, the main view (one figure, four at once, or the step-through
+ * of one query), the status line, and the tooltip and help drawn over them. */
+#include "ui.h"
+#include "../app/explain.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOP_H 58.0f
+#define TABS_H 34.0f
+#define SIDE_W 270.0f
+#define STATUS_H 28.0f
+#define PAD 12.0f
+#define FADE_S 0.3 /* step transitions, seconds */
+
+typedef struct {
+    FigTheme f;
+    RenColor panel, accent, accent_soft, error, chip, shadow;
+} Look;
+
+static Look look_of(int dark)
+{
+    Look l;
+    l.f = fig_theme(dark);
+    if (dark) {
+        l.panel = (RenColor){30, 33, 40, 255};
+        l.accent = (RenColor){255, 176, 58, 255};
+        l.accent_soft = (RenColor){255, 176, 58, 70};
+        l.error = (RenColor){255, 110, 100, 255};
+        l.chip = (RenColor){44, 48, 58, 255};
+        l.shadow = (RenColor){0, 0, 0, 170};
+    } else {
+        l.panel = (RenColor){244, 245, 248, 255};
+        l.accent = (RenColor){214, 110, 0, 255};
+        l.accent_soft = (RenColor){214, 110, 0, 50};
+        l.error = (RenColor){190, 30, 30, 255};
+        l.chip = (RenColor){232, 234, 240, 255};
+        l.shadow = (RenColor){0, 0, 0, 110};
+    }
+    return l;
+}
+
+int ui_in(UiRect r, float x, float y) { return x >= r.x && y >= r.y && x < r.x + r.w && y < r.y + r.h; }
+
+/* ---------------------------------------------------------------- text helpers */
+
+/* Draws text wrapped at spaces to width w; returns the height used. */
+static float wrap(Ren *ren, float x, float y, float w, const char *text, float size, RenFace face,
+                  RenColor c, int draw)
+{
+    float lh = ren_line_height(ren, size), cy = y;
+    char line[1024];
+    const char *p = text;
+    while (*p) {
+        /* take words while they fit */
+        size_t best = 0, len = strlen(p);
+        for (size_t i = 0; i <= len && i < sizeof line - 1; i++) {
+            if (i == len || p[i] == ' ') {
+                memcpy(line, p, i);
+                line[i] = 0;
+                if (ren_text_width(ren, line, size, face) <= w || best == 0) best = i;
+                else break;
+            }
+        }
+        if (best == 0) best = len < sizeof line - 1 ? len : sizeof line - 1;
+        memcpy(line, p, best);
+        line[best] = 0;
+        if (draw) ren_text(ren, x, cy, line, size, face, c, REN_LEFT);
+        cy += lh;
+        p += best;
+        while (*p == ' ') p++;
+    }
+    return cy - y;
+}
+
+static void fmt(char *out, size_t len, float v)
+{
+    explain_num(out, len, v);
+}
+
+/* ---------------------------------------------------------------- cells */
+
+static void remember(UiLayout *lay, float x, float y, float w, float h, FigQuantity q, int head, int row, int col)
+{
+    if (lay->n_cells >= UI_MAX_CELLS) return;
+    UiCell *c = &lay->cells[lay->n_cells++];
+    c->r = (UiRect){x, y, w, h};
+    c->hit.q = q;
+    c->hit.head = head;
+    c->hit.row = row;
+    c->hit.col = col;
+    c->hit.panel = -1;
+}
+
+/* One coloured cell with its number when there is room. */
+static void value_cell(Ren *ren, float x, float y, float w, float h, float v, float range, int show_num)
+{
+    CmapRGB c = cmap_color(CMAP_DIVERGING, cmap_t(CMAP_DIVERGING, v, -range, range));
+    ren_rect(ren, x, y, w, h, (RenColor){c.r, c.g, c.b, 255});
+    if (show_num) {
+        char num[32];
+        fmt(num, sizeof num, v);
+        CmapRGB tc = cmap_text_on(c);
+        float size = fminf(12.0f, h * 0.5f);
+        ren_text(ren, x + w / 2, y + h / 2 - ren_line_height(ren, size) / 2, num, size, REN_REGULAR,
+                 (RenColor){tc.r, tc.g, tc.b, 255}, REN_CENTER);
+    }
+}
+
+static float max_abs(const float *v, int n)
+{
+    float m = 1e-6f;
+    for (int i = 0; i < n; i++) m = fmaxf(m, fabsf(v[i]));
+    return m;
+}
+
+/* ---------------------------------------------------------------- step-through */
+
+typedef struct {
+    const char *head;     /* column header */
+    float w;              /* width */
+    int from;             /* the step that reveals it */
+} Column;
+
+enum { C_KEY, C_K, C_PROD, C_ALPHA, C_S, C_MASK, C_W, C_V, C_WV, C_COUNT };
+
+static void draw_step(Ren *ren, const App *app, UiRect area, UiLayout *lay, const Look *lk)
+{
+    const AttnTrace *t = &app->trace;
+    int n = t->n, dh = t->d_head, h = app->fig.head, i = app->query, step = app->step;
+    const AttnHead *hd = &t->head[h];
+    char title[512], body[1024], buf[64], sup[16];
+    app_step_caption(app, step, title, sizeof title, body, sizeof body);
+    float x = area.x + PAD, y = area.y + PAD, w = area.w - 2 * PAD;
+
+    /* progress: one dot per step, the current one filled */
+    for (int s = 0; s < STEP_COUNT; s++) {
+        float dx = x + s * 18;
+        ren_rect(ren, dx, y + 3, 10, 10, s == step ? lk->accent : s < step ? lk->f.muted : lk->chip);
+    }
+    snprintf(buf, sizeof buf, "step %d of %d · head %d of %d", step + 1, STEP_COUNT, h + 1, t->heads);
+    ren_text(ren, x + STEP_COUNT * 18 + 8, y, buf, 12, REN_REGULAR, lk->f.muted, REN_LEFT);
+    y += 22;
+    ren_text(ren, x, y, title, 20, REN_BOLD, lk->f.fg, REN_LEFT);
+    y += ren_line_height(ren, 20) + 2;
+    y += wrap(ren, x, y, w, body, 15, REN_REGULAR, lk->f.fg, 1) + 8;
+
+    /* token chips: click one to make it the query */
+    ren_text(ren, x, y + 3, "query:", 13, REN_REGULAR, lk->f.muted, REN_LEFT);
+    float cx = x + 52;
+    int first = 0;
+    /* with many tokens, start the row of chips so that the query is visible */
+    {
+        float room = w - 60, used = 0;
+        for (int j = i; j >= 0; j--) {
+            used += ren_text_width(ren, t->tokens[j], 13, REN_REGULAR) + 30;
+            if (used > room * 0.6f) break;
+            first = j;
+        }
+    }
+    for (int j = first; j < n && lay->n_chips < UI_MAX_CHIPS; j++) {
+        snprintf(buf, sizeof buf, "%d", j + 1);
+        float tw = ren_text_width(ren, t->tokens[j], 13, REN_REGULAR) + ren_text_width(ren, buf, 10, REN_REGULAR) + 16;
+        if (cx + tw > x + w) break;
+        int sel = j == i;
+        ren_rect(ren, cx, y, tw, 22, sel ? lk->accent : lk->chip);
+        RenColor tc = sel ? (RenColor){255, 255, 255, 255} : lk->f.fg;
+        float nw = ren_text(ren, cx + 6, y + 5, buf, 10, REN_REGULAR, sel ? tc : lk->f.muted, REN_LEFT);
+        ren_text(ren, cx + 10 + nw, y + 2, t->tokens[j], 13, REN_REGULAR, tc, REN_LEFT);
+        lay->chips[lay->n_chips] = (UiRect){cx, y, tw, 22};
+        lay->chip_token[lay->n_chips++] = j;
+        cx += tw + 6;
+    }
+    y += 32;
+
+    float remaining = area.y + area.h - y - PAD;
+    if (step == STEP_MATRIX) {
+        /* every query at once: the weights figure with the current query's row framed */
+        FigOptions o = app->fig;
+        o.view = FIG_WEIGHTS;
+        o.cell = fig_fit_cell(ren, t, &o, w, remaining);
+        FigLayout *fl = &lay->figs[lay->n_figs];
+        fig_draw(ren, t, &o, x, y, fl);
+        lay->fig_views[lay->n_figs] = FIG_WEIGHTS;
+        lay->fig_rects[lay->n_figs++] = (UiRect){x, y, w, remaining};
+        float fx, fy, fs;
+        if (fig_layout_cell(fl, 0, i, 0, &fx, &fy, &fs)) {
+            if (o.transposed) ren_frame(ren, fx - 2, fl->p[0].my - 2, fs + 4, fl->p[0].rows * fs + 4, 2, lk->accent);
+            else ren_frame(ren, fx - 2, fy - 2, fl->p[0].cols * fs + 4, fs + 4, 2, lk->accent);
+        }
+        return;
+    }
+
+    /* x^i and q^i */
+    float vec_cw = fminf(40.0f, fmaxf(10.0f, (w - 200) / (float)(t->d_model + dh + 4)));
+    float rowh = 24;
+    sup[0] = 0;
+    explain_sup(sup, sizeof sup, i + 1);
+    char lab[96];
+    snprintf(lab, sizeof lab, "x%s", sup);
+    ren_text(ren, x, y + 4, lab, 14, REN_BOLD, lk->f.fg, REN_LEFT);
+    float xr = max_abs(t->x + (size_t)i * t->d_model, t->d_model);
+    float vx = x + 40;
+    for (int c = 0; c < t->d_model; c++) {
+        value_cell(ren, vx + c * vec_cw, y, vec_cw - 1, rowh, t->x[(size_t)i * t->d_model + c], xr, vec_cw >= 30);
+        remember(lay, vx + c * vec_cw, y, vec_cw, rowh, FQ_X, h, i, c);
+    }
+    float qx = vx + t->d_model * vec_cw + 40;
+    snprintf(lab, sizeof lab, "· Wq = q%s", sup);
+    ren_text(ren, qx - 34, y + 4, "→", 14, REN_REGULAR, lk->f.muted, REN_LEFT);
+    ren_text(ren, qx, y + 4, lab, 14, REN_BOLD, step == STEP_QUERY ? lk->accent : lk->f.fg, REN_LEFT);
+    float qv = qx + ren_text_width(ren, lab, 14, REN_BOLD) + 8;
+    float qr = max_abs(hd->q + (size_t)i * dh, dh);
+    float qcw = fminf(vec_cw, fmaxf(6.0f, (x + w - qv) / (float)dh));
+    for (int c = 0; c < dh; c++) {
+        value_cell(ren, qv + c * qcw, y, qcw - 1, rowh, hd->q[(size_t)i * dh + c], qr, qcw >= 30);
+        remember(lay, qv + c * qcw, y, qcw, rowh, FQ_Q, h, i, c);
+    }
+    if (step == STEP_QUERY) ren_frame(ren, qv - 2, y - 2, dh * qcw + 3, rowh + 4, 2, lk->accent);
+    y += rowh + 14;
+
+    if (step == STEP_MERGE) {
+        /* every head's output for token i, side by side, times Wo */
+        snprintf(lab, sizeof lab, "heads' outputs for token %d, side by side:", i + 1);
+        ren_text(ren, x, y, lab, 13, REN_REGULAR, lk->f.muted, REN_LEFT);
+        y += 20;
+        float ccw = fminf(34.0f, fmaxf(4.0f, (w - 40) / (float)(t->heads * dh)));
+        float cr = max_abs(t->concat + (size_t)i * t->heads * dh, t->heads * dh);
+        for (int hh = 0; hh < t->heads; hh++)
+            for (int c = 0; c < dh; c++) {
+                float px = x + (hh * dh + c) * ccw + hh * 4;
+                value_cell(ren, px, y, ccw - 1, rowh, t->concat[(size_t)i * t->heads * dh + hh * dh + c], cr, ccw >= 30);
+                remember(lay, px, y, ccw, rowh, FQ_OUT, hh, i, c);
+            }
+        for (int hh = 0; hh < t->heads && ccw * dh > 30; hh++) {
+            snprintf(lab, sizeof lab, "head %d", hh + 1);
+            ren_text(ren, x + hh * dh * ccw + hh * 4, y + rowh + 2, lab, 11, hh == h ? REN_BOLD : REN_REGULAR, lk->f.muted, REN_LEFT);
+        }
+        y += rowh + 24;
+        snprintf(lab, sizeof lab, "× Wᴼ (%d × %d) = b%s:", t->heads * dh, t->d_model, sup);
+        ren_text(ren, x, y, lab, 14, REN_BOLD, lk->accent, REN_LEFT);
+        y += 22;
+        float bcw = fminf(40.0f, fmaxf(6.0f, (w - 40) / (float)t->d_model));
+        float br = max_abs(t->output + (size_t)i * t->d_model, t->d_model);
+        for (int c = 0; c < t->d_model; c++) {
+            value_cell(ren, x + c * bcw, y, bcw - 1, rowh, t->output[(size_t)i * t->d_model + c], br, bcw >= 30);
+            remember(lay, x + c * bcw, y, bcw, rowh, FQ_OUTPUT, h, i, c);
+        }
+        ren_frame(ren, x - 2, y - 2, t->d_model * bcw + 3, rowh + 4, 2, lk->accent);
+        return;
+    }
+
+    /* the table: one row per key j, columns revealed step by step */
+    int dots = t->score != ATTN_SCORE_ADDITIVE;
+    float vcw = fminf(36.0f, fmaxf(5.0f, (w - 120 - 70 * 3 - 44 - 130) / (float)(dh * (dots ? 4 : 3))));
+    Column col[C_COUNT] = {
+        {"key j", 90, STEP_QUERY},
+        {"kʲ", dh * vcw, STEP_KEYS},
+        {"q ⊙ kʲ", dots ? dh * vcw : 0, STEP_DOTS},
+        {"α (score)", 70, STEP_DOTS},
+        {t->score == ATTN_SCORE_SCALED ? "s = α/√d" : "s = α", 70, STEP_SCALE},
+        {"mask", 44, STEP_MASK},
+        {"α′ (weight)", 130, STEP_SOFTMAX},
+        {"vʲ", dh * vcw, STEP_VALUES},
+        {"α′ · vʲ", dh * vcw, STEP_SUM},
+    };
+    float head_h = 20;
+    float row_h = fminf(28.0f, fmaxf(12.0f, (remaining - head_h - 60) / (float)n));
+    int rows = (int)((remaining - head_h - 60) / row_h);
+    if (rows > n) rows = n;
+    if (rows < 1) rows = 1;
+    int j0 = i - rows / 2;
+    if (j0 < 0) j0 = 0;
+    if (j0 + rows > n) j0 = n - rows;
+    float gx[C_COUNT], colx = x;
+    for (int c = 0; c < C_COUNT; c++) {
+        gx[c] = colx;
+        if (col[c].w > 0) colx += col[c].w + 10;
+    }
+    /* ranges per column group, over the visible rows and beyond: the whole matrix */
+    float kr = max_abs(hd->k, n * dh), vr = max_abs(hd->v, n * dh);
+    float sr = max_abs(hd->scores + (size_t)i * n, n);
+    float pr = 1e-6f, wvr = 1e-6f;
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < dh; c++) {
+            pr = fmaxf(pr, fabsf(hd->q[(size_t)i * dh + c] * hd->k[(size_t)j * dh + c]));
+            wvr = fmaxf(wvr, fabsf(hd->weights[(size_t)i * n + j] * hd->v[(size_t)j * dh + c]));
+        }
+    for (int c = 0; c < C_COUNT; c++) {
+        if (col[c].w <= 0 || step < col[c].from) continue;
+        int produced = col[c].from == step || (step == STEP_DOTS && (c == C_PROD || c == C_ALPHA));
+        ren_text(ren, gx[c], y, col[c].head, 13, produced ? REN_BOLD : REN_REGULAR, produced ? lk->accent : lk->f.muted, REN_LEFT);
+    }
+    y += head_h;
+    int show_nums = vcw >= 30 && row_h >= 18;
+    for (int r = 0; r < rows; r++) {
+        int j = j0 + r;
+        float ry = y + r * row_h, rh = row_h - 2;
+        int allowed = attn_allowed(t, i, j);
+        if (j == i) ren_rect(ren, x - 4, ry - 1, colx - x, row_h, lk->accent_soft);
+        snprintf(buf, sizeof buf, "%d", j + 1);
+        float nw = ren_text(ren, gx[C_KEY], ry + rh / 2 - 7, buf, 10, REN_REGULAR, lk->f.muted, REN_LEFT);
+        ren_clip(ren, gx[C_KEY] + nw + 4, ry, col[C_KEY].w - nw - 4, row_h);
+        ren_text(ren, gx[C_KEY] + nw + 4, ry + rh / 2 - 9, t->tokens[j], 14, REN_REGULAR, lk->f.fg, REN_LEFT);
+        ren_clip(ren, 0, 0, 0, 0);
+        for (int c = 0; c < dh; c++) {
+            if (step >= STEP_KEYS) {
+                value_cell(ren, gx[C_K] + c * vcw, ry, vcw - 1, rh, hd->k[(size_t)j * dh + c], kr, show_nums);
+                remember(lay, gx[C_K] + c * vcw, ry, vcw, rh, FQ_K, h, j, c);
+            }
+            if (dots && step >= STEP_DOTS) {
+                value_cell(ren, gx[C_PROD] + c * vcw, ry, vcw - 1, rh, hd->q[(size_t)i * dh + c] * hd->k[(size_t)j * dh + c], pr, show_nums);
+                remember(lay, gx[C_PROD] + c * vcw, ry, vcw, rh, FQ_SCORES, h, i, j);
+            }
+            if (step >= STEP_VALUES) {
+                value_cell(ren, gx[C_V] + c * vcw, ry, vcw - 1, rh, hd->v[(size_t)j * dh + c], vr, show_nums);
+                remember(lay, gx[C_V] + c * vcw, ry, vcw, rh, FQ_V, h, j, c);
+            }
+            if (step >= STEP_SUM) {
+                value_cell(ren, gx[C_WV] + c * vcw, ry, vcw - 1, rh, hd->weights[(size_t)i * n + j] * hd->v[(size_t)j * dh + c], wvr, show_nums);
+                remember(lay, gx[C_WV] + c * vcw, ry, vcw, rh, FQ_OUT, h, i, c);
+            }
+        }
+        float ty = ry + rh / 2 - ren_line_height(ren, 13) / 2;
+        if (step >= STEP_DOTS) {
+            value_cell(ren, gx[C_ALPHA], ry, col[C_ALPHA].w - 4, rh, hd->scores[(size_t)i * n + j], sr, row_h >= 14);
+            remember(lay, gx[C_ALPHA], ry, col[C_ALPHA].w, rh, FQ_SCORES, h, i, j);
+        }
+        if (step >= STEP_SCALE) {
+            if (step >= STEP_MASK && !allowed) {
+                ren_rect(ren, gx[C_S], ry, col[C_S].w - 4, rh, lk->f.masked_bg);
+                ren_hatch(ren, gx[C_S], ry, col[C_S].w - 4, rh, 4, lk->f.hatch);
+                ren_text(ren, gx[C_S] + col[C_S].w / 2, ty, "−∞", 13, REN_REGULAR, lk->f.fg, REN_CENTER);
+            } else {
+                value_cell(ren, gx[C_S], ry, col[C_S].w - 4, rh, attn_scaled(t, h, i, j), sr * t->scale, row_h >= 14);
+            }
+            remember(lay, gx[C_S], ry, col[C_S].w, rh, FQ_SCALED, h, i, j);
+        }
+        if (step >= STEP_MASK) {
+            ren_rect(ren, gx[C_MASK], ry, col[C_MASK].w - 4, rh, allowed ? lk->f.allowed : lk->f.masked_bg);
+            if (!allowed) ren_hatch(ren, gx[C_MASK], ry, col[C_MASK].w - 4, rh, 4, lk->f.hatch);
+            ren_text(ren, gx[C_MASK] + (col[C_MASK].w - 4) / 2, ty, allowed ? "1" : "0", 13, REN_REGULAR, lk->f.fg, REN_CENTER);
+            remember(lay, gx[C_MASK], ry, col[C_MASK].w, rh, FQ_MASK, h, i, j);
+        }
+        if (step >= STEP_SOFTMAX) {
+            float wv = hd->weights[(size_t)i * n + j];
+            CmapRGB c = cmap_color(CMAP_VIRIDIS, wv);
+            ren_rect(ren, gx[C_W], ry, (col[C_W].w - 50) * wv, rh, (RenColor){c.r, c.g, c.b, 255});
+            ren_frame(ren, gx[C_W], ry, col[C_W].w - 50, rh, 1, lk->f.grid);
+            fmt(buf, sizeof buf, wv);
+            ren_text(ren, gx[C_W] + col[C_W].w - 4, ty, buf, 13, REN_REGULAR, lk->f.fg, REN_RIGHT);
+            remember(lay, gx[C_W], ry, col[C_W].w, rh, FQ_WEIGHTS, h, i, j);
+        }
+    }
+    /* the produced column stands out; a fresh one fades in */
+    for (int c = 1; c < C_COUNT; c++) {
+        if (col[c].w <= 0 || step < col[c].from) continue;
+        int produced = col[c].from == step || (step == STEP_DOTS && c == C_PROD);
+        if (!produced) continue;
+        float gw = col[c].w - (c >= C_ALPHA && c <= C_W ? 4 : 1);
+        if (step == STEP_DOTS && c == C_PROD) gw = gx[C_ALPHA] + col[C_ALPHA].w - 4 - gx[C_PROD];
+        ren_frame(ren, gx[c] - 3, y - 3, gw + 6, rows * row_h + 4, 2, lk->accent);
+        if (app->win.animate) {
+            double age = app->now - app->step_changed_at;
+            if (age >= 0 && age < FADE_S) {
+                RenColor veil = lk->f.bg;
+                veil.a = (unsigned char)(255 * (1.0 - age / FADE_S));
+                ren_rect(ren, gx[c] - 1, y - 1, gw + 2, rows * row_h, veil);
+            }
+        }
+    }
+    float by = y + rows * row_h + 6;
+    if (rows < n) {
+        snprintf(buf, sizeof buf, "keys %d–%d of %d", j0 + 1, j0 + rows, n);
+        ren_text(ren, gx[C_KEY], by, buf, 12, REN_REGULAR, lk->f.muted, REN_LEFT);
+    }
+    if (step >= STEP_SUM) {
+        snprintf(lab, sizeof lab, "b%s = Σ", sup);
+        ren_text(ren, gx[C_WV] - ren_text_width(ren, lab, 14, REN_BOLD) - 8, by + 4, lab, 14, REN_BOLD, lk->accent, REN_LEFT);
+        float orr = max_abs(hd->out + (size_t)i * dh, dh);
+        for (int c = 0; c < dh; c++) {
+            value_cell(ren, gx[C_WV] + c * vcw, by, vcw - 1, 24, hd->out[(size_t)i * dh + c], orr, vcw >= 30);
+            remember(lay, gx[C_WV] + c * vcw, by, vcw, 24, FQ_OUT, h, i, c);
+        }
+        ren_frame(ren, gx[C_WV] - 2, by - 2, dh * vcw + 3, 28, 2, lk->accent);
+    }
+}
+
+/* ---------------------------------------------------------------- the frame */
+
+static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout *lay)
+{
+    FigOptions o = app->fig;
+    o.view = view;
+    if (view != FIG_WEIGHTS && view != FIG_SCORES && view != FIG_SCALED && view != FIG_MASK && view != FIG_HEADS) {
+        o.k0 = o.kn = 0;
+    }
+    o.cell = fig_fit_cell(ren, &app->trace, &o, r.w, r.h);
+    if (lay->n_figs >= UI_MAX_FIGS) return;
+    FigLayout *fl = &lay->figs[lay->n_figs];
+    fig_draw(ren, &app->trace, &o, r.x, r.y, fl);
+    lay->fig_views[lay->n_figs] = view;
+    lay->fig_rects[lay->n_figs++] = r;
+}
+
+static void draw_top(Ren *ren, const App *app, float w, UiLayout *lay, const Look *lk)
+{
+    ren_rect(ren, 0, 0, w, TOP_H, lk->panel);
+    ren_text(ren, PAD, 16, "attnlab", 20, REN_BOLD, lk->f.fg, REN_LEFT);
+    UiRect box = {140, 10, w - 140 - 200, TOP_H - 20};
+    lay->text_box = box;
+    ren_rect(ren, box.x, box.y, box.w, box.h, lk->f.bg);
+    ren_frame(ren, box.x, box.y, box.w, box.h, app->editing ? 2 : 1, app->editing ? lk->accent : lk->f.grid);
+    const char *text = app->spec.text ? app->spec.text : "";
+    float ty = box.y + box.h / 2 - ren_line_height(ren, 17) / 2;
+    ren_clip(ren, box.x + 2, box.y + 2, box.w - 4, box.h - 4);
+    /* keep the cursor in view when the text is longer than the box */
+    char before[APP_TEXT_MAX + 1];
+    int cur = app->cursor < 0 ? 0 : app->cursor;
+    snprintf(before, sizeof before, "%.*s", cur, text);
+    float cw = ren_text_width(ren, before, 17, REN_REGULAR);
+    float shift = cw > box.w - 40 ? cw - (box.w - 40) : 0;
+    float tx = box.x + 10 - shift;
+    if (*text) ren_text(ren, tx, ty, text, 17, REN_REGULAR, lk->f.fg, REN_LEFT);
+    else if (!app->editing) ren_text(ren, tx, ty, "type a sentence here", 17, REN_REGULAR, lk->f.muted, REN_LEFT);
+    if (app->editing) {
+        float cx = tx + cw;
+        if (app->compose[0]) {
+            float pw = ren_text(ren, cx, ty, app->compose, 17, REN_REGULAR, lk->accent, REN_LEFT);
+            ren_rect(ren, cx, ty + ren_line_height(ren, 17), pw, 2, lk->accent);
+            cx += pw;
+        }
+        ren_rect(ren, cx, ty, 2, ren_line_height(ren, 17), lk->accent);
+    }
+    ren_clip(ren, 0, 0, 0, 0);
+    char info[96];
+    if (app->have_trace) snprintf(info, sizeof info, "%d tokens", app->trace.n);
+    else snprintf(info, sizeof info, "no tokens");
+    ren_text(ren, box.x + box.w + 14, 12, info, 15, REN_BOLD, lk->f.fg, REN_LEFT);
+    ren_text(ren, box.x + box.w + 14, 32, app->editing ? "Enter: done" : "Enter: edit · ?: keys", 12, REN_REGULAR, lk->f.muted, REN_LEFT);
+}
+
+static void draw_tabs(Ren *ren, const App *app, float w, UiLayout *lay, const Look *lk)
+{
+    float x = SIDE_W + PAD, y = TOP_H + 4;
+    (void)w;
+    for (int t = 0; t < TAB_COUNT; t++) {
+        char label[64];
+        if (t < 10) snprintf(label, sizeof label, "%d %s", (t + 1) % 10, app_tab_name((AppTab)t));
+        else snprintf(label, sizeof label, "%s", app_tab_name((AppTab)t));
+        float tw = ren_text_width(ren, label, 13, REN_REGULAR) + 18;
+        int sel = (int)app->tab == t;
+        ren_rect(ren, x, y, tw, TABS_H - 8, sel ? lk->accent : lk->chip);
+        ren_text(ren, x + 9, y + 5, label, 13, sel ? REN_BOLD : REN_REGULAR, sel ? (RenColor){255, 255, 255, 255} : lk->f.fg, REN_LEFT);
+        lay->tabs[t] = (UiRect){x, y, tw, TABS_H - 8};
+        x += tw + 4;
+    }
+}
+
+static void draw_side(Ren *ren, const App *app, float h, UiLayout *lay, const Look *lk)
+{
+    float x = 0, y = TOP_H;
+    ren_rect(ren, x, y, SIDE_W, h - y - STATUS_H, lk->panel);
+    y += 10;
+    ren_text(ren, PAD, y, "settings", 14, REN_BOLD, lk->f.fg, REN_LEFT);
+    ren_text(ren, SIDE_W - PAD, y + 2, "key · Shift: back", 11, REN_REGULAR, lk->f.muted, REN_RIGHT);
+    y += 24;
+    float row = fminf(24.0f, (h - y - STATUS_H - 70) / FIELD_COUNT);
+    for (int f = 0; f < FIELD_COUNT; f++) {
+        char v[96];
+        app_field_value(app, (AppField)f, v, sizeof v);
+        UiRect r = {4, y, SIDE_W - 8, row};
+        lay->fields[f] = r;
+        ren_rect(ren, PAD - 2, y + 3, 18, row - 6, lk->chip);
+        ren_text(ren, PAD + 7, y + row / 2 - 7, app_field_key((AppField)f), 11, REN_BOLD, lk->f.fg, REN_CENTER);
+        ren_text(ren, PAD + 24, y + row / 2 - 8, app_field_name((AppField)f), 13, REN_REGULAR, lk->f.muted, REN_LEFT);
+        ren_clip(ren, 130, y, SIDE_W - 130 - 4, row);
+        ren_text(ren, 132, y + row / 2 - 8, v, 13, REN_BOLD, lk->f.fg, REN_LEFT);
+        ren_clip(ren, 0, 0, 0, 0);
+        y += row;
+    }
+    y += 10;
+    int edits = (app->vec_edit != NULL) + (app->par_edit != NULL) + (app->mask_edit != NULL);
+    if (edits) ren_text(ren, PAD, y, "edited · R resets", 12, REN_BOLD, lk->accent, REN_LEFT);
+    else ren_text(ren, PAD, y, "drag a cell of a or W to edit it", 12, REN_REGULAR, lk->f.muted, REN_LEFT);
+    ren_text(ren, PAD, y + 18, "Ctrl+S exports the view under the mouse", 12, REN_REGULAR, lk->f.muted, REN_LEFT);
+}
+
+static void draw_status(Ren *ren, const App *app, float w, float h, const Look *lk)
+{
+    ren_rect(ren, 0, h - STATUS_H, w, STATUS_H, lk->panel);
+    ren_clip(ren, 0, h - STATUS_H, w - 330, STATUS_H);
+    ren_text(ren, PAD, h - STATUS_H + 6, app->status, 13, app->status_error ? REN_BOLD : REN_REGULAR,
+             app->status_error ? lk->error : lk->f.fg, REN_LEFT);
+    ren_clip(ren, 0, 0, 0, 0);
+    char right[128];
+    if (app->have_trace)
+        snprintf(right, sizeof right, "query %d · head %d · step %d/%d · zoom %.0f%% · ? help", app->query + 1,
+                 app->fig.head + 1, app->step + 1, STEP_COUNT, (double)(app->win.zoom * 100));
+    else
+        snprintf(right, sizeof right, "? help");
+    ren_text(ren, w - PAD, h - STATUS_H + 7, right, 12, REN_REGULAR, lk->f.muted, REN_RIGHT);
+}
+
+static void draw_tooltip(Ren *ren, const App *app, float w, float h, const Look *lk)
+{
+    char text[1024];
+    int lines = explain_cell(text, sizeof text, &app->trace, &app->hover);
+    if (lines <= 0) return;
+    char *line[EXPLAIN_LINES + 1];
+    int nl = 0;
+    for (char *p = text; p && nl < EXPLAIN_LINES;) {
+        line[nl++] = p;
+        char *e = strchr(p, '\n');
+        if (e) { *e = 0; p = e + 1; } else p = NULL;
+    }
+    float tw = 0, lh = ren_line_height(ren, 14);
+    for (int k = 0; k < nl; k++) tw = fmaxf(tw, ren_text_width(ren, line[k], 14, k == 0 ? REN_BOLD : REN_REGULAR));
+    float bw = tw + 20, bh = nl * lh + 14;
+    float x = app->hover_x + 16, y = app->hover_y + 20;
+    if (x + bw > w - 4) x = w - 4 - bw;
+    if (x < 4) x = 4;
+    if (y + bh > h - 4) y = app->hover_y - bh - 10;
+    if (y < 4) y = 4;
+    ren_rect(ren, x + 3, y + 3, bw, bh, lk->shadow);
+    ren_rect(ren, x, y, bw, bh, lk->panel);
+    ren_frame(ren, x, y, bw, bh, 1, lk->accent);
+    for (int k = 0; k < nl; k++)
+        ren_text(ren, x + 10, y + 7 + k * lh, line[k], 14, k == 0 ? REN_BOLD : REN_REGULAR, k == nl - 1 ? lk->accent : lk->f.fg, REN_LEFT);
+}
+
+static void draw_help(Ren *ren, float w, float h, const Look *lk)
+{
+    RenColor veil = lk->shadow;
+    ren_rect(ren, 0, 0, w, h, veil);
+    int n = 0;
+    while (app_help_lines[n]) n++;
+    float lh = ren_line_height(ren, 15);
+    float bw = 0;
+    for (int k = 0; k < n; k++) bw = fmaxf(bw, ren_text_width(ren, app_help_lines[k], 15, REN_MONO));
+    bw += 48;
+    float bh = n * lh + 80, x = (w - bw) / 2, y = (h - bh) / 2;
+    ren_rect(ren, x, y, bw, bh, lk->panel);
+    ren_frame(ren, x, y, bw, bh, 2, lk->accent);
+    ren_text(ren, x + 24, y + 18, "keys", 20, REN_BOLD, lk->f.fg, REN_LEFT);
+    for (int k = 0; k < n; k++) ren_text(ren, x + 24, y + 56 + k * lh, app_help_lines[k], 15, REN_MONO, lk->f.fg, REN_LEFT);
+}
+
+void ui_draw(Ren *ren, const App *app, float w, float h, UiLayout *lay)
+{
+    Look lk = look_of(app->fig.dark);
+    memset(lay, 0, sizeof *lay);
+    lay->scale = ren_scale(ren);
+    lay->w = w;
+    lay->h = h;
+    if (app->blank) {
+        ren_rect(ren, 0, 0, w, h, (RenColor){0, 0, 0, 255});
+        return;
+    }
+    ren_rect(ren, 0, 0, w, h, lk.f.bg);
+    draw_top(ren, app, w, lay, &lk);
+    draw_tabs(ren, app, w, lay, &lk);
+    draw_side(ren, app, h, lay, &lk);
+    UiRect main = {SIDE_W + PAD, TOP_H + TABS_H, w - SIDE_W - 2 * PAD, h - TOP_H - TABS_H - STATUS_H - 4};
+    lay->main = main;
+    if (app->have_trace && main.w > 50 && main.h > 50) {
+        ren_clip(ren, main.x, main.y, main.w, main.h);
+        if (app->tab == TAB_STEP) {
+            draw_step(ren, app, main, lay, &lk);
+        } else if (app->tab == TAB_OVERVIEW) {
+            float hw = main.w / 2, hh = main.h / 2;
+            draw_fig(ren, app, FIG_WEIGHTS, (UiRect){main.x, main.y, hw, hh}, lay);
+            draw_fig(ren, app, FIG_HEADS, (UiRect){main.x + hw, main.y, hw, hh}, lay);
+            draw_fig(ren, app, FIG_QKV, (UiRect){main.x, main.y + hh, hw, hh}, lay);
+            draw_fig(ren, app, FIG_OUT, (UiRect){main.x + hw, main.y + hh, hw, hh}, lay);
+        } else {
+            draw_fig(ren, app, app_tab_view(app->tab), main, lay);
+        }
+        ren_clip(ren, 0, 0, 0, 0);
+    }
+    draw_status(ren, app, w, h, &lk);
+    if (app->hover_on && app->have_trace && !app->help) draw_tooltip(ren, app, w, h, &lk);
+    if (app->help) draw_help(ren, w, h, &lk);
+}
+
+int ui_hit(const UiLayout *lay, float x, float y, FigHit *hit)
+{
+    for (int f = 0; f < lay->n_figs; f++)
+        if (ui_in(lay->fig_rects[f], x, y) && fig_layout_hit(&lay->figs[f], x, y, hit)) return 1;
+    for (int c = lay->n_cells - 1; c >= 0; c--)
+        if (ui_in(lay->cells[c].r, x, y)) {
+            *hit = lay->cells[c].hit;
+            return 1;
+        }
+    return 0;
+}
+
+int ui_fig_at(const UiLayout *lay, float x, float y)
+{
+    for (int f = 0; f < lay->n_figs; f++)
+        if (ui_in(lay->fig_rects[f], x, y)) return (int)lay->fig_views[f];
+    return -1;
+}
+
+static void centre(UiRect r, float *x, float *y)
+{
+    *x = r.x + r.w / 2;
+    *y = r.y + r.h / 2;
+}
+
+int ui_find(const UiLayout *lay, const App *app, const char *name, float *x, float *y)
+{
+    if (strcmp(name, "text") == 0) { centre(lay->text_box, x, y); return 1; }
+    if (strncmp(name, "tab:", 4) == 0) {
+        for (int t = 0; t < TAB_COUNT; t++)
+            if (strcmp(app_tab_name((AppTab)t), name + 4) == 0) { centre(lay->tabs[t], x, y); return 1; }
+        return 0;
+    }
+    if (strncmp(name, "field:", 6) == 0) {
+        for (int f = 0; f < FIELD_COUNT; f++)
+            if (strcmp(app_field_name((AppField)f), name + 6) == 0) { centre(lay->fields[f], x, y); return 1; }
+        return 0;
+    }
+    if (strncmp(name, "token:", 6) == 0) {
+        int tok = atoi(name + 6) - 1;
+        for (int c = 0; c < lay->n_chips; c++)
+            if (lay->chip_token[c] == tok) { centre(lay->chips[c], x, y); return 1; }
+        return 0;
+    }
+    if (strncmp(name, "cell:", 5) == 0) {
+        char view[32];
+        int row, col;
+        const char *p = name + 5, *colon = strchr(p, ':');
+        if (!colon || colon - p >= (long)sizeof view) return 0;
+        snprintf(view, sizeof view, "%.*s", (int)(colon - p), p);
+        if (sscanf(colon + 1, "%d:%d", &row, &col) != 2) return 0;
+        row--;
+        col--;
+        FigView fv;
+        if (fig_view_parse(view, &fv) == 0) {
+            for (int f = 0; f < lay->n_figs; f++) {
+                if ((int)lay->fig_views[f] != (int)fv) continue;
+                float cx, cy, size;
+                /* the panel of the head shown (all heads: the head's own panel) */
+                int panel = fv == FIG_HEADS ? app->fig.head : 0;
+                if (fig_layout_cell(&lay->figs[f], panel, row, col, &cx, &cy, &size)) {
+                    *x = cx + size / 2;
+                    *y = cy + size / 2;
+                    return 1;
+                }
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
