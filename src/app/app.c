@@ -34,8 +34,8 @@ const char *const app_help_lines[] = {
 };
 
 static const char *const tab_names[TAB_COUNT] = {
-    "step-through", "overview", "inputs", "q k v", "scores", "scaled", "mask", "weights α′",
-    "all heads", "outputs", "positions", "weights W"};
+    "step-through", "overview", "inputs", "qkv", "scores", "scaled", "mask", "weights",
+    "heads", "outputs", "positions", "params"};
 
 const char *app_tab_name(AppTab t) { return t < TAB_COUNT ? tab_names[t] : "?"; }
 
@@ -59,7 +59,7 @@ static const struct {
     const char *name, *key;
 } fields[FIELD_COUNT] = {
     {"heads", "H"}, {"d_model", "M"}, {"d_head", "K"}, {"score", "S"}, {"mask", "X"},
-    {"window / padding", "W"}, {"positions", "P"}, {"normalise", "N"}, {"temperature", "T"},
+    {"window/pad", "W"}, {"positions", "P"}, {"normalise", "N"}, {"temperature", "T"},
     {"seed", "E"}, {"weights", "I"}, {"head shown", "V"}, {"colour map", "C"},
     {"orientation", "O"}, {"theme", "L"}, {"numbers", "G"}, {"animation", "A"},
 };
@@ -106,7 +106,7 @@ void app_field_value(const App *app, AppField f, char *out, size_t len)
         break;
     case FIELD_HEAD: snprintf(out, len, "%d of %d", app->fig.head + 1, s->heads); break;
     case FIELD_CMAP: fig_get(&app->fig, "cmap", out, len); break;
-    case FIELD_ORIENT: snprintf(out, len, "%s", app->fig.transposed ? "KᵀQ (queries as columns)" : "QKᵀ (queries as rows)"); break;
+    case FIELD_ORIENT: snprintf(out, len, "%s", app->fig.transposed ? "KᵀQ (lecture)" : "QKᵀ (papers)"); break;
     case FIELD_THEME: fig_get(&app->fig, "theme", out, len); break;
     case FIELD_NUMBERS: fig_get(&app->fig, "numbers", out, len); break;
     case FIELD_ANIMATE: snprintf(out, len, "%s", app->win.animate ? "on" : "off"); break;

@@ -55,6 +55,7 @@ typedef struct {
     float cell;
     int numbers;
     int dark;
+    int compact;         /* a window panel: no subtitle or footer, small margins */
     float w, h;
 } Fig;
 
@@ -328,6 +329,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     f->grid_cols = 8;
     f->colour_bar = 1;
     f->dark = o->dark;
+    f->compact = o->compact;
     const char *orient = o->transposed
         ? "columns: queries i · rows: keys j (the lecture's A = KᵀQ)"
         : "rows: queries i · columns: keys j (QKᵀ, as in papers)";
@@ -762,12 +764,14 @@ static float legend(Ren *ren, Fig *f, float x, float y, float h, int draw)
 static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int draw)
 {
     Theme th = theme_of(f->dark);
-    float cy = y + MARGIN;
+    float margin = f->compact ? 4.0f : MARGIN;
+    float cy = y + margin;
     float lh_title = ren_line_height(ren, TITLE_PX), lh_sub = ren_line_height(ren, SUB_PX);
-    if (draw) ren_text(ren, x + MARGIN, cy, f->title, TITLE_PX, REN_BOLD, th.fg, REN_LEFT);
-    float w = ren_text_width(ren, f->title, TITLE_PX, REN_BOLD);
+    if (draw) ren_text(ren, x + margin, cy, f->title, TITLE_PX, REN_BOLD, th.fg, REN_LEFT);
+    /* a compact figure (a window panel) lets a long title run into its clip */
+    float w = f->compact ? 0 : ren_text_width(ren, f->title, TITLE_PX, REN_BOLD);
     cy += lh_title + 2;
-    if (f->subtitle[0]) {
+    if (f->subtitle[0] && !f->compact) {
         if (draw) ren_text(ren, x + MARGIN, cy, f->subtitle, SUB_PX, REN_REGULAR, th.muted, REN_LEFT);
         w = fmaxf(w, ren_text_width(ren, f->subtitle, SUB_PX, REN_REGULAR));
         cy += lh_sub;
@@ -784,7 +788,7 @@ static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int d
     float gy = cy, grid_w = 0, grid_h = 0, bar_top = cy, bar_h = 0;
     int n_rows = (f->n + f->grid_cols - 1) / f->grid_cols;
     for (int gr = 0; gr < n_rows; gr++) {
-        float gx = x + MARGIN;
+        float gx = x + margin;
         for (int gc = 0; gc < f->grid_cols; gc++) {
             int i = gr * f->grid_cols + gc;
             if (i >= f->n) break;
@@ -795,21 +799,24 @@ static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int d
             bar_h = fmaxf(bar_h, f->p[i].my + (f->p[i].flip ? f->p[i].cn : f->p[i].rn) * f->cell - bar_top);
             gx += col_w[gc] + GAP_X;
         }
-        grid_w = fmaxf(grid_w, gx - GAP_X - (x + MARGIN));
+        grid_w = fmaxf(grid_w, gx - GAP_X - (x + margin));
         gy += row_h[gr] + GAP_Y;
     }
     grid_h = gy - GAP_Y - cy;
-    bar_h = fminf(fmaxf(bar_h, 120.0f), 360.0f);
+    bar_h = fminf(fmaxf(bar_h, f->compact ? 60.0f : 120.0f), 360.0f);
     if (!f->colour_bar) bar_h = 40;
-    float lx = x + MARGIN + grid_w + 22;
+    float lx = x + margin + grid_w + 22;
     float lw = legend(ren, f, lx, bar_top, bar_h, draw);
     w = fmaxf(w, grid_w + 22 + lw);
-    cy += fmaxf(grid_h, bar_top - cy + bar_h) + 14;
-    if (draw) ren_text(ren, x + MARGIN, cy, f->footer, FOOT_PX, REN_REGULAR, th.muted, REN_LEFT);
-    w = fmaxf(w, ren_text_width(ren, f->footer, FOOT_PX, REN_REGULAR));
-    cy += ren_line_height(ren, FOOT_PX);
-    f->w = ceilf(w + 2 * MARGIN);
-    f->h = ceilf(cy + MARGIN - y);
+    cy += fmaxf(grid_h, bar_top - cy + bar_h);
+    if (!f->compact) {
+        cy += 14;
+        if (draw) ren_text(ren, x + margin, cy, f->footer, FOOT_PX, REN_REGULAR, th.muted, REN_LEFT);
+        w = fmaxf(w, ren_text_width(ren, f->footer, FOOT_PX, REN_REGULAR));
+        cy += ren_line_height(ren, FOOT_PX);
+    }
+    f->w = ceilf(w + 2 * margin);
+    f->h = ceilf(cy + margin - y);
 }
 
 /* ---------------------------------------------------------------- public */
@@ -871,11 +878,15 @@ float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, f
     float cw = kw > 0 ? (w - (wa - 10 * kw)) / kw : 60, ch = kh > 0 ? (h - (ha - 10 * kh)) / kh : 60;
     float cell = fminf(fminf(cw, ch), 60.0f);
     if (cell >= 2.0f) cell = floorf(cell);
+    float last_w = INFINITY, last_h = INFINITY;
     for (int i = 0; i < 8 && cell > 0.25f; i++) {
         float fw, fh;
         m.cell = cell;
         fig_measure(ren, t, &m, &fw, &fh);
-        if (fw <= w && fh <= h) break;
+        /* stop when it fits, or when text that does not scale is what overflows */
+        if ((fw <= w && fh <= h) || (fw >= last_w && fh >= last_h)) break;
+        last_w = fw;
+        last_h = fh;
         cell = cell > 2.0f ? cell - 1.0f : cell * 0.8f;
     }
     return fmaxf(cell, 0.25f);

@@ -35,6 +35,7 @@ typedef struct {
     float cell;         /* cell size in logical pixels, 0 = chosen from the size */
     int q0, qn;         /* query (token) rows shown: q0 .. q0+qn-1; qn 0 = all */
     int k0, kn;         /* key columns shown; kn 0 = all */
+    int compact;        /* for a window panel: no subtitle or footer, small margins */
 } FigOptions;
 
 FigOptions fig_options_default(void);

@@ -11,7 +11,7 @@
 
 #define TOP_H 58.0f
 #define TABS_H 34.0f
-#define SIDE_W 270.0f
+#define SIDE_W 280.0f
 #define STATUS_H 28.0f
 #define PAD 12.0f
 #define FADE_S 0.3 /* step transitions, seconds */
@@ -81,6 +81,19 @@ static void fmt(char *out, size_t len, float v)
     explain_num(out, len, v);
 }
 
+/* Two decimals (fewer for large values), for numbers inside small cells. */
+static void short_num(char *out, size_t len, float v)
+{
+    char tmp[32];
+    float a = fabsf(v);
+    if (a < 0.005f) snprintf(tmp, sizeof tmp, "0");
+    else if (a < 9.995f) snprintf(tmp, sizeof tmp, "%.2f", (double)v);
+    else if (a < 99.95f) snprintf(tmp, sizeof tmp, "%.1f", (double)v);
+    else snprintf(tmp, sizeof tmp, "%.0f", (double)v);
+    if (tmp[0] == '-') snprintf(out, len, "−%s", tmp + 1);
+    else snprintf(out, len, "%s", tmp);
+}
+
 /* ---------------------------------------------------------------- cells */
 
 static void remember(UiLayout *lay, float x, float y, float w, float h, FigQuantity q, int head, int row, int col)
@@ -102,7 +115,7 @@ static void value_cell(Ren *ren, float x, float y, float w, float h, float v, fl
     ren_rect(ren, x, y, w, h, (RenColor){c.r, c.g, c.b, 255});
     if (show_num) {
         char num[32];
-        fmt(num, sizeof num, v);
+        short_num(num, sizeof num, v);
         CmapRGB tc = cmap_text_on(c);
         float size = fminf(12.0f, h * 0.5f);
         ren_text(ren, x + w / 2, y + h / 2 - ren_line_height(ren, size) / 2, num, size, REN_REGULAR,
@@ -181,6 +194,7 @@ static void draw_step(Ren *ren, const App *app, UiRect area, UiLayout *lay, cons
         /* every query at once: the weights figure with the current query's row framed */
         FigOptions o = app->fig;
         o.view = FIG_WEIGHTS;
+        o.compact = 1;
         o.cell = fig_fit_cell(ren, t, &o, w, remaining);
         FigLayout *fl = &lay->figs[lay->n_figs];
         fig_draw(ren, t, &o, x, y, fl);
@@ -195,7 +209,7 @@ static void draw_step(Ren *ren, const App *app, UiRect area, UiLayout *lay, cons
     }
 
     /* x^i and q^i */
-    float vec_cw = fminf(40.0f, fmaxf(10.0f, (w - 200) / (float)(t->d_model + dh + 4)));
+    float vec_cw = fminf(44.0f, fmaxf(10.0f, (w - 200) / (float)(t->d_model + dh + 4)));
     float rowh = 24;
     sup[0] = 0;
     explain_sup(sup, sizeof sup, i + 1);
@@ -255,7 +269,7 @@ static void draw_step(Ren *ren, const App *app, UiRect area, UiLayout *lay, cons
 
     /* the table: one row per key j, columns revealed step by step */
     int dots = t->score != ATTN_SCORE_ADDITIVE;
-    float vcw = fminf(36.0f, fmaxf(5.0f, (w - 120 - 70 * 3 - 44 - 130) / (float)(dh * (dots ? 4 : 3))));
+    float vcw = fminf(40.0f, fmaxf(5.0f, (w - 120 - 70 * 3 - 44 - 130) / (float)(dh * (dots ? 4 : 3))));
     Column col[C_COUNT] = {
         {"key j", 90, STEP_QUERY},
         {"kʲ", dh * vcw, STEP_KEYS},
@@ -395,6 +409,7 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
 {
     FigOptions o = app->fig;
     o.view = view;
+    o.compact = lay->n_figs > 0 || app->tab == TAB_OVERVIEW;
     if (view != FIG_WEIGHTS && view != FIG_SCORES && view != FIG_SCALED && view != FIG_MASK && view != FIG_HEADS) {
         o.k0 = o.kn = 0;
     }
@@ -443,18 +458,35 @@ static void draw_top(Ren *ren, const App *app, float w, UiLayout *lay, const Loo
     ren_text(ren, box.x + box.w + 14, 32, app->editing ? "Enter: done" : "Enter: edit · ?: keys", 12, REN_REGULAR, lk->f.muted, REN_LEFT);
 }
 
+static void tab_label(char *out, size_t len, int t)
+{
+    if (t < 10) snprintf(out, len, "%d %s", (t + 1) % 10, app_tab_name((AppTab)t));
+    else snprintf(out, len, "%s", app_tab_name((AppTab)t));
+}
+
 static void draw_tabs(Ren *ren, const App *app, float w, UiLayout *lay, const Look *lk)
 {
-    float x = SIDE_W + PAD, y = TOP_H + 4;
-    (void)w;
+    float x = SIDE_W + PAD, y = TOP_H + 4, room = w - x - PAD;
+    char label[64];
+    /* every tab stays on screen: the labels shrink to fit a narrow window */
+    float size = 13.0f, pad = 18.0f;
+    for (;;) {
+        float total = 0;
+        for (int t = 0; t < TAB_COUNT; t++) {
+            tab_label(label, sizeof label, t);
+            total += ren_text_width(ren, label, size, REN_BOLD) + pad + 4;
+        }
+        if (total <= room || size <= 8.0f) break;
+        size -= 0.5f;
+        pad = fmaxf(8.0f, pad - 1.0f);
+    }
     for (int t = 0; t < TAB_COUNT; t++) {
-        char label[64];
-        if (t < 10) snprintf(label, sizeof label, "%d %s", (t + 1) % 10, app_tab_name((AppTab)t));
-        else snprintf(label, sizeof label, "%s", app_tab_name((AppTab)t));
-        float tw = ren_text_width(ren, label, 13, REN_REGULAR) + 18;
+        tab_label(label, sizeof label, t);
+        float tw = ren_text_width(ren, label, size, REN_BOLD) + pad;
         int sel = (int)app->tab == t;
         ren_rect(ren, x, y, tw, TABS_H - 8, sel ? lk->accent : lk->chip);
-        ren_text(ren, x + 9, y + 5, label, 13, sel ? REN_BOLD : REN_REGULAR, sel ? (RenColor){255, 255, 255, 255} : lk->f.fg, REN_LEFT);
+        ren_text(ren, x + pad / 2, y + (TABS_H - 8) / 2 - ren_line_height(ren, size) / 2, label, size,
+                 sel ? REN_BOLD : REN_REGULAR, sel ? (RenColor){255, 255, 255, 255} : lk->f.fg, REN_LEFT);
         lay->tabs[t] = (UiRect){x, y, tw, TABS_H - 8};
         x += tw + 4;
     }
@@ -477,8 +509,8 @@ static void draw_side(Ren *ren, const App *app, float h, UiLayout *lay, const Lo
         ren_rect(ren, PAD - 2, y + 3, 18, row - 6, lk->chip);
         ren_text(ren, PAD + 7, y + row / 2 - 7, app_field_key((AppField)f), 11, REN_BOLD, lk->f.fg, REN_CENTER);
         ren_text(ren, PAD + 24, y + row / 2 - 8, app_field_name((AppField)f), 13, REN_REGULAR, lk->f.muted, REN_LEFT);
-        ren_clip(ren, 130, y, SIDE_W - 130 - 4, row);
-        ren_text(ren, 132, y + row / 2 - 8, v, 13, REN_BOLD, lk->f.fg, REN_LEFT);
+        ren_clip(ren, 138, y, SIDE_W - 138 - 4, row);
+        ren_text(ren, 140, y + row / 2 - 8, v, 13, REN_BOLD, lk->f.fg, REN_LEFT);
         ren_clip(ren, 0, 0, 0, 0);
         y += row;
     }
