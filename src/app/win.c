@@ -484,7 +484,7 @@ int win_run(const char *scene_path, const char *replay_path)
     App *app = &w.app;
     app_init(app);
     char warn[700] = "";
-    if (!replay_path && settings_load(&app->spec, &app->fig, &app->win, warn, sizeof warn) == 1)
+    if (settings_load(&app->spec, &app->fig, &app->win, warn, sizeof warn) == 1)
         fprintf(stderr, "attnlab: %s\n", warn);
     int width = app->win.width > 0 ? app->win.width : 1280, height = app->win.height > 0 ? app->win.height : 800;
     Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI;
@@ -515,6 +515,9 @@ int win_run(const char *scene_path, const char *replay_path)
         w.replay_clock = 1000.0;
         app->now = w.replay_clock;
         rc = replay(&w, replay_path);
+        if (!app->win.fullscreen) SDL_GetWindowSize(w.window, &app->win.width, &app->win.height);
+        if (settings_save(&app->spec, &app->fig, &app->win, err, sizeof err))
+            fprintf(stderr, "attnlab: cannot remember the settings: %s\n", err);
     } else {
         while (!app->quit) {
             int animating = app->win.animate && app->now - app->step_changed_at < 0.3;

@@ -24,8 +24,10 @@
 #define ATTN_WIN_H
 
 /* Opens the window on the scene file (or the remembered scene when NULL) and runs until the
- * user quits. With a replay script, plays it instead of waiting for the user, and neither
- * reads nor writes the remembered settings. Returns an exit status. */
+ * user quits, then remembers the settings (see settings_path). With a replay script, plays
+ * it instead of waiting for the user; settings are read and remembered the same way, so
+ * tests point XDG_CONFIG_HOME at a folder of their own. Returns an exit status: 0, 1 when
+ * an `expect` or `exec` failed, 2 for a malformed script. */
 int win_run(const char *scene_path, const char *replay_path);
 
 #endif
