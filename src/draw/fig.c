@@ -468,7 +468,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
 
 /* ---------------------------------------------------------------- drawing helpers */
 
-static void format_num(char *out, size_t len, float v)
+void fig_format_num(char *out, size_t len, float v)
 {
     char tmp[24];
     float a = fabsf(v);
@@ -683,7 +683,7 @@ static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float
                     ren_hatch(ren, cx, cy, cell, cell, hatch, hc);
                 }
                 if (numbers) {
-                    format_num(num, sizeof num, v);
+                    fig_format_num(num, sizeof num, v);
                     ren_text(ren, cx + cell / 2, ty, num, num_px, REN_REGULAR, (RenColor){tc.r, tc.g, tc.b, 255}, REN_CENTER);
                 }
             }
@@ -738,9 +738,9 @@ static float legend(Ren *ren, Fig *f, float x, float y, float h, int draw)
         }
         return w;
     }
-    format_num(lo, sizeof lo, f->lo);
-    format_num(hi, sizeof hi, f->hi);
-    format_num(mid, sizeof mid, (f->lo + f->hi) / 2);
+    fig_format_num(lo, sizeof lo, f->lo);
+    fig_format_num(hi, sizeof hi, f->hi);
+    fig_format_num(mid, sizeof mid, (f->lo + f->hi) / 2);
     float tw = fmaxf(ren_text_width(ren, lo, LABEL_PX, REN_REGULAR), ren_text_width(ren, hi, LABEL_PX, REN_REGULAR));
     tw = fmaxf(tw, ren_text_width(ren, mid, LABEL_PX, REN_REGULAR));
     float w = BAR_W + 6 + tw;

@@ -112,6 +112,9 @@ int fig_layout_hit(const FigLayout *lay, float x, float y, FigHit *hit);
 /* Where the cell (row, col) of a panel was drawn. Returns 0 when it was not drawn. */
 int fig_layout_cell(const FigLayout *lay, int panel, int row, int col, float *x, float *y, float *size);
 
+/* A number as cells show it: two decimals (fewer for large values), a true minus sign. */
+void fig_format_num(char *out, size_t len, float v);
+
 /* The title the figure carries, e.g. "head 2 · α′ = softmax(QKᵀ/√8) · causal mask". */
 void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o);
 

@@ -81,19 +81,6 @@ static void fmt(char *out, size_t len, float v)
     explain_num(out, len, v);
 }
 
-/* Two decimals (fewer for large values), for numbers inside small cells. */
-static void short_num(char *out, size_t len, float v)
-{
-    char tmp[32];
-    float a = fabsf(v);
-    if (a < 0.005f) snprintf(tmp, sizeof tmp, "0");
-    else if (a < 9.995f) snprintf(tmp, sizeof tmp, "%.2f", (double)v);
-    else if (a < 99.95f) snprintf(tmp, sizeof tmp, "%.1f", (double)v);
-    else snprintf(tmp, sizeof tmp, "%.0f", (double)v);
-    if (tmp[0] == '-') snprintf(out, len, "−%s", tmp + 1);
-    else snprintf(out, len, "%s", tmp);
-}
-
 /* ---------------------------------------------------------------- cells */
 
 static void remember(UiLayout *lay, float x, float y, float w, float h, FigQuantity q, int head, int row, int col)
@@ -115,7 +102,7 @@ static void value_cell(Ren *ren, float x, float y, float w, float h, float v, fl
     ren_rect(ren, x, y, w, h, (RenColor){c.r, c.g, c.b, 255});
     if (show_num) {
         char num[32];
-        short_num(num, sizeof num, v);
+        fig_format_num(num, sizeof num, v);
         CmapRGB tc = cmap_text_on(c);
         float size = fminf(12.0f, h * 0.5f);
         ren_text(ren, x + w / 2, y + h / 2 - ren_line_height(ren, size) / 2, num, size, REN_REGULAR,
