@@ -2,7 +2,9 @@
 /* bench.c: `make bench`. Times the engine's forward pass with every intermediate kept and
  * the export of an 8-head grid, each case in its own process so its peak memory is its own.
  * Prints one line per case: "bench: NAME median_ms=... peak_mb=...". */
+#include "../src/app/app.h"
 #include "../src/app/export.h"
+#include "../src/draw/ui.h"
 #include "../src/engine/attn.h"
 
 #include <stdio.h>
@@ -35,7 +37,7 @@ static double median(double *v, int n)
 /* n tokens drawn from a small vocabulary, as typed text would repeat words */
 static const char **make_tokens(int n)
 {
-    static const char *vocab[] = {"the", "cat", "sat", "on", "a", "mat", "I", "saw", "自", "注意", ".", ","};
+    static const char *vocab[] = {"the", "cat", "sat", "on", "a", "mat", "I", "saw", "自", "力", ".", ","};
     const char **t = malloc(sizeof *t * (size_t)n);
     for (int i = 0; i < n; i++) t[i] = vocab[(i * 7 + i / 3) % 12];
     return t;
@@ -101,21 +103,90 @@ static double bench_export(int runs)
     return m;
 }
 
+/* From a keystroke to the finished frame in the window: the text changes (one character
+ * typed, then removed), the engine recomputes, the step-through or a figure is drawn on the
+ * software renderer, and the frame is presented. */
+static double bench_window(int n, int heads, int d_model, int d_head, AppTab tab, int runs)
+{
+    char err[256];
+    setenv("SDL_VIDEODRIVER", "dummy", 0);
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
+    RenFonts *fonts = ren_fonts_open(err, sizeof err);
+    if (!fonts) { fprintf(stderr, "%s\n", err); exit(1); }
+    SDL_Window *win = SDL_CreateWindow("attnlab bench", 0, 0, 1280, 800, 0);
+    SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE) : NULL;
+    if (!r) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
+    Ren *ren = ren_create(r, fonts, 1.0f);
+    static App app;
+    static UiLayout lay;
+    app_init(&app);
+    const char **toks = make_tokens(n);
+    size_t len = 0;
+    for (int i = 0; i < n; i++) len += strlen(toks[i]) + 1;
+    char *text = malloc(len + 1), *p = text;
+    for (int i = 0; i < n; i++) p += sprintf(p, "%s%s", i ? " " : "", toks[i]);
+    Action a;
+    memset(&a, 0, sizeof a);
+    a.kind = ACT_TEXT_SET;
+    snprintf(a.text, sizeof a.text, "x");
+    app_apply(&app, &a);
+    scene_set(&app.spec, "text", text, err, sizeof err);
+    app.spec.scene.heads = heads;
+    app.spec.scene.d_model = d_model;
+    app.spec.scene.d_head = d_head;
+    app.tab = tab;
+    app.cursor = (int)strlen(text);
+    app.win.animate = 0;
+    if (app_recompute(&app)) { fprintf(stderr, "%s\n", app.status); exit(1); }
+    if (app.trace.n != n) { fprintf(stderr, "expected %d tokens, got %d\n", n, app.trace.n); exit(1); }
+    double *ms = malloc(sizeof *ms * (size_t)runs);
+    ui_draw(ren, &app, 1280, 800, &lay);
+    SDL_RenderPresent(r);
+    for (int k = 0; k < runs; k++) {
+        memset(&a, 0, sizeof a);
+        /* the same word typed and removed: n tokens all along, every number recomputed */
+        a.kind = k % 2 ? ACT_TEXT_BACKSPACE : ACT_TEXT_INSERT;
+        snprintf(a.text, sizeof a.text, "s");
+        double t0 = now_ms();
+        app_apply(&app, &a);
+        ui_draw(ren, &app, 1280, 800, &lay);
+        SDL_RenderPresent(r);
+        ms[k] = now_ms() - t0;
+    }
+    double m = median(ms, runs);
+    free(ms);
+    free(text);
+    free(toks);
+    app_free(&app);
+    ren_destroy(ren);
+    SDL_DestroyRenderer(r);
+    SDL_DestroyWindow(win);
+    ren_fonts_close(fonts);
+    SDL_Quit();
+    return m;
+}
+
 typedef struct {
     const char *name;
     int n, heads, d_model, d_head, runs; /* n == 0: the export case */
+    int window;                          /* 0: engine only; else 1 + the AppTab drawn */
 } Case;
 
 int main(void)
 {
     static const Case cases[] = {
-        {"forward_n16_h8_d64", 16, 8, 64, 8, 201},
-        {"forward_n64_h8_d64", 64, 8, 64, 8, 101},
-        {"forward_n256_h8_d64", 256, 8, 64, 8, 51},
-        {"forward_n1024_h8_d64", 1024, 8, 64, 8, 15},
-        {"forward_n4096_h8_d64", 4096, 8, 64, 8, 5},
-        {"forward_n4096_h1_dhead16", 4096, 1, 64, 16, 9},
-        {"export_heads8_scale2", 0, 0, 0, 0, 9},
+        {"forward_n16_h8_d64", 16, 8, 64, 8, 201, 0},
+        {"forward_n64_h8_d64", 64, 8, 64, 8, 101, 0},
+        {"forward_n256_h8_d64", 256, 8, 64, 8, 51, 0},
+        {"forward_n1024_h8_d64", 1024, 8, 64, 8, 15, 0},
+        {"forward_n4096_h8_d64", 4096, 8, 64, 8, 5, 0},
+        {"forward_n4096_h1_dhead16", 4096, 1, 64, 16, 9, 0},
+        {"export_heads8_scale2", 0, 0, 0, 0, 9, 0},
+        {"window_keystroke_n64_h8_d64_step", 64, 8, 64, 8, 41, 1 + TAB_STEP},
+        {"window_keystroke_n64_h8_d64_weights", 64, 8, 64, 8, 41, 1 + TAB_WEIGHTS},
+        {"window_keystroke_n64_h8_d64_overview", 64, 8, 64, 8, 41, 1 + TAB_OVERVIEW},
+        {"window_keystroke_n512_h8_d64_weights", 512, 8, 64, 8, 21, 1 + TAB_WEIGHTS},
+        {"window_keystroke_n512_h8_d64_step", 512, 8, 64, 8, 21, 1 + TAB_STEP},
     };
     printf("# attnlab bench: median of several runs after one warm-up; %ld online cpus\n",
            sysconf(_SC_NPROCESSORS_ONLN));
@@ -127,8 +198,9 @@ int main(void)
         pid_t pid = fork();
         if (pid == 0) {
             close(fd[0]);
-            double m = c->n ? bench_forward(c->n, c->heads, c->d_model, c->d_head, c->runs)
-                            : bench_export(c->runs);
+            double m = c->window ? bench_window(c->n, c->heads, c->d_model, c->d_head, (AppTab)(c->window - 1), c->runs)
+                       : c->n ? bench_forward(c->n, c->heads, c->d_model, c->d_head, c->runs)
+                              : bench_export(c->runs);
             if (write(fd[1], &m, sizeof m) != sizeof m) _exit(1);
             _exit(0);
         }
@@ -141,6 +213,7 @@ int main(void)
         wait4(pid, &status, 0, &ru);
         if (got != sizeof m || !WIFEXITED(status) || WEXITSTATUS(status)) {
             printf("bench: %s failed\n", c->name);
+            fflush(stdout);
             continue;
         }
         printf("bench: %s median_ms=%.3f peak_mb=%.1f\n", c->name, m, ru.ru_maxrss / 1024.0);

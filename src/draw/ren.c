@@ -37,12 +37,20 @@ typedef struct {
     unsigned last_use;
 } CacheSlot;
 
+typedef struct {
+    uint64_t key;
+    float width;
+} WidthSlot;
+
+#define WIDTH_SLOTS 4096
+
 struct Ren {
     SDL_Renderer *r;
     RenFonts *fonts;
     float scale;
     unsigned tick;
     CacheSlot cache[CACHE_SLOTS];
+    WidthSlot widths[WIDTH_SLOTS]; /* measured text widths: layout asks for the same ones often */
 };
 
 /* ---------------------------------------------------------------- fonts */
@@ -217,7 +225,12 @@ void ren_destroy(Ren *ren)
     free(ren);
 }
 
-void ren_set_scale(Ren *ren, float scale) { ren->scale = scale > 0 ? scale : 1.0f; }
+void ren_set_scale(Ren *ren, float scale)
+{
+    /* widths are cached in logical units for one scale */
+    if (scale != ren->scale) memset(ren->widths, 0, sizeof ren->widths);
+    ren->scale = scale > 0 ? scale : 1.0f;
+}
 float ren_scale(const Ren *ren) { return ren->scale; }
 
 static int px(const Ren *ren, float v) { return (int)lroundf(v * ren->scale); }
@@ -438,7 +451,15 @@ void ren_text_up(Ren *ren, float x, float y, const char *utf8, float size, RenFa
 
 float ren_text_width(Ren *ren, const char *utf8, float size, RenFace face)
 {
-    return draw_runs(ren, 0, 0, utf8, size, face, (RenColor){0, 0, 0, 255}, REN_LEFT, 1, 0);
+    if (!utf8 || !*utf8) return 0;
+    int spx = (int)lroundf(size * ren->scale);
+    uint64_t key = hash_key(utf8, (int)strlen(utf8), (int)face, spx, (RenColor){0, 0, 0, 0});
+    WidthSlot *slot = &ren->widths[key % WIDTH_SLOTS];
+    if (slot->key == key) return slot->width;
+    float w = draw_runs(ren, 0, 0, utf8, size, face, (RenColor){0, 0, 0, 255}, REN_LEFT, 1, 0);
+    slot->key = key;
+    slot->width = w;
+    return w;
 }
 
 float ren_line_height(Ren *ren, float size)
