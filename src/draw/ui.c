@@ -200,7 +200,7 @@ static void draw_step(Ren *ren, const App *app, UiRect area, UiLayout *lay, cons
     float rowh = 24;
     sup[0] = 0;
     explain_sup(sup, sizeof sup, i + 1);
-    char lab[96];
+    char lab[200];
     snprintf(lab, sizeof lab, "x%s", sup);
     ren_text(ren, x, y + 4, lab, 14, REN_BOLD, lk->f.fg, REN_LEFT);
     float xr = max_abs(t->x + (size_t)i * t->d_model, t->d_model);
@@ -269,8 +269,13 @@ static void draw_step(Ren *ren, const App *app, UiRect area, UiLayout *lay, cons
         {"α′ · vʲ", dh * vcw, STEP_SUM},
     };
     float head_h = 20;
-    float row_h = fminf(28.0f, fmaxf(12.0f, (remaining - head_h - 60) / (float)n));
-    int rows = (int)((remaining - head_h - 60) / row_h);
+    /* the weight matrix of the step (Wq, Wk or Wv) goes under the table when there is room */
+    int show_w = step == STEP_QUERY || step == STEP_KEYS || step == STEP_VALUES;
+    float w_cell = fminf(26.0f, fmaxf(8.0f, (remaining * 0.45f - 30) / (float)t->d_model));
+    float w_block = show_w ? t->d_model * w_cell + 40 : 0;
+    if (show_w && remaining - w_block < 120) { show_w = 0; w_block = 0; }
+    float row_h = fminf(34.0f, fmaxf(12.0f, (remaining - head_h - 60 - w_block) / (float)n));
+    int rows = (int)((remaining - head_h - 60 - w_block) / row_h);
     if (rows > n) rows = n;
     if (rows < 1) rows = 1;
     int j0 = i - rows / 2;
@@ -374,6 +379,21 @@ static void draw_step(Ren *ren, const App *app, UiRect area, UiLayout *lay, cons
         }
     }
     float by = y + rows * row_h + 6;
+    if (show_w) {
+        const float *W = step == STEP_QUERY ? hd->wq : step == STEP_KEYS ? hd->wk : hd->wv;
+        FigQuantity q = step == STEP_QUERY ? FQ_WQ : step == STEP_KEYS ? FQ_WK : FQ_WV;
+        const char *name = step == STEP_QUERY ? "Wq" : step == STEP_KEYS ? "Wk" : "Wv";
+        float wy = by + 30, wr = max_abs(W, t->d_model * dh);
+        snprintf(lab, sizeof lab, "%s of head %d: d_model × d_head = %d × %d, learned, shared by every token (drag a cell to change it)",
+                 name, h + 1, t->d_model, dh);
+        ren_text(ren, x, wy - 20, lab, 13, REN_REGULAR, lk->f.muted, REN_LEFT);
+        for (int m = 0; m < t->d_model; m++)
+            for (int c = 0; c < dh; c++) {
+                float px = x + c * w_cell * 1.6f, py = wy + m * w_cell;
+                value_cell(ren, px, py, w_cell * 1.6f - 1, w_cell - 1, W[(size_t)m * dh + c], wr, w_cell >= 18);
+                remember(lay, px, py, w_cell * 1.6f, w_cell, q, h, m, c);
+            }
+    }
     if (rows < n) {
         snprintf(buf, sizeof buf, "keys %d–%d of %d", j0 + 1, j0 + rows, n);
         ren_text(ren, gx[C_KEY], by, buf, 12, REN_REGULAR, lk->f.muted, REN_LEFT);
