@@ -45,6 +45,17 @@ static void draw(Win *w)
     w->app.now = w->replaying ? w->replay_clock : clock_s();
     ui_draw(w->ren, &w->app, pw / scale, ph / scale, &w->lay);
     w->app.dirty = 0;
+    /* the screen may have moved under a still mouse (a new tab, a new step): what it hovers
+     * is looked up again, and the frame drawn once more if that changed */
+    if (w->app.hover_on) {
+        FigHit hit;
+        int on = ui_hit(&w->lay, w->app.hover_x, w->app.hover_y, &hit);
+        if (!on || memcmp(&hit, &w->app.hover, sizeof hit) != 0) {
+            w->app.hover_on = on;
+            if (on) w->app.hover = hit;
+            ui_draw(w->ren, &w->app, pw / scale, ph / scale, &w->lay);
+        }
+    }
 }
 
 static int read_window(Win *w, SDL_Surface **out)
