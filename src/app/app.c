@@ -394,7 +394,10 @@ static void change_field(App *app, AppField f, int dir)
         free(app->spec.weights_file);
         app->spec.weights_file = NULL;
         break;
-    case FIELD_HEAD: app->fig.head = cycle(app->fig.head, s->heads, dir); scene_changed = 0; break;
+    case FIELD_HEAD: /* within the heads computed: the scene's may not have computed */
+        app->fig.head = cycle(app->fig.head, app->have_trace ? app->trace.heads : s->heads, dir);
+        scene_changed = 0;
+        break;
     case FIELD_CMAP: app->fig.cmap = cycle(app->fig.cmap + 1, CMAP_COUNT + 1, dir) - 1; scene_changed = 0; break;
     case FIELD_ORIENT: app->fig.transposed = !app->fig.transposed; scene_changed = 0; break;
     case FIELD_THEME: app->fig.dark = !app->fig.dark; scene_changed = 0; break;
@@ -405,7 +408,14 @@ static void change_field(App *app, AppField f, int dir)
     char v[96];
     app_field_value(app, f, v, sizeof v);
     if (scene_changed) {
-        if (app_recompute(app) == 0) app_status(app, 0, "%s: %s", app_field_name(f), v);
+        int had = (app->vec_edit != NULL) | (app->par_edit != NULL) << 1 | (app->mask_edit != NULL) << 2;
+        if (app_recompute(app) == 0) {
+            int has = (app->vec_edit != NULL) | (app->par_edit != NULL) << 1 | (app->mask_edit != NULL) << 2;
+            char dropped[sizeof app->status];
+            /* keep app_recompute's word on the edits it dropped */
+            snprintf(dropped, sizeof dropped, "%s", had & ~has ? app->status : "");
+            app_status(app, 0, "%s: %s%s%s", app_field_name(f), v, dropped[0] ? " · " : "", dropped);
+        }
     } else {
         app_status(app, 0, "%s: %s", app_field_name(f), v);
     }
@@ -417,7 +427,6 @@ static void change_field(App *app, AppField f, int dir)
 static void poke(App *app, const FigHit *hit, float amount)
 {
     const AttnTrace *t = &app->trace;
-    const AttnScene *s = &app->spec.scene;
     if (!app->have_trace) return;
     float *cell = NULL;
     if (hit->q == FQ_A || hit->q == FQ_X) {
@@ -440,9 +449,11 @@ static void poke(App *app, const FigHit *hit, float amount)
                 memcpy(app->par_edit + 2 * blk + h * hsz, t->head[h].wv, sizeof(float) * hsz);
             }
             memcpy(app->par_edit + 3 * blk, t->wo, sizeof(float) * blk);
-            app->par_h = s->heads;
-            app->par_dm = s->d_model;
-            app->par_dh = s->d_head;
+            /* the shape of the trace the edit was copied from (the scene's may differ if
+               its last recompute failed) */
+            app->par_h = t->heads;
+            app->par_dm = t->d_model;
+            app->par_dh = t->d_head;
         }
         if (hit->q == FQ_WO) cell = app->par_edit + 3 * blk + (size_t)hit->row * t->d_model + hit->col;
         else {
