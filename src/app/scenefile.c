@@ -34,7 +34,10 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 WinSettings win_settings_default(void)
 {
-    WinSettings w = {0, 0, 1.0f, 1, 0};
+    WinSettings w;
+    memset(&w, 0, sizeof w);
+    w.zoom = 1.0f;
+    w.animate = 1;
     return w;
 }
 
@@ -48,7 +51,7 @@ static int in_list(const char *key, const char *const *list)
 }
 
 static const char *const win_keys[] = {"window-width", "window-height", "zoom", "animate",
-                                       "fullscreen", NULL};
+                                       "fullscreen", "lesson", "lesson-step", NULL};
 
 static int set_on_off(int *slot, const char *key, const char *v, char *msg, size_t msglen)
 {
@@ -88,6 +91,20 @@ static int win_set(WinSettings *w, const char *key, const char *v, char *msg, si
     }
     if (strcmp(key, "animate") == 0) return set_on_off(&w->animate, key, v, msg, msglen);
     if (strcmp(key, "fullscreen") == 0) return set_on_off(&w->fullscreen, key, v, msg, msglen);
+    if (strcmp(key, "lesson") == 0) {
+        if (strlen(v) >= sizeof w->lesson) return fail(msg, msglen, "lesson: the path is too long");
+        snprintf(w->lesson, sizeof w->lesson, "%s", v);
+        return 0;
+    }
+    if (strcmp(key, "lesson-step") == 0) {
+        char *end;
+        errno = 0;
+        long x = strtol(v, &end, 10);
+        if (end == v || *end || errno == ERANGE || x < 1 || x > 100000)
+            return fail(msg, msglen, "lesson-step: '%s' is not a step number", v);
+        w->lesson_step = (int)x;
+        return 0;
+    }
     return fail(msg, msglen, "unknown key '%s'", key);
 }
 
@@ -237,6 +254,10 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
         out_printf(b, "zoom = %.9g\n", (double)win->zoom);
         out_printf(b, "animate = %s\n", win->animate ? "on" : "off");
         out_printf(b, "fullscreen = %s\n", win->fullscreen ? "on" : "off");
+        if (win->lesson[0]) {
+            put_line(b, "lesson", win->lesson);
+            out_printf(b, "lesson-step = %d\n", win->lesson_step > 0 ? win->lesson_step : 1);
+        }
     }
 }
 

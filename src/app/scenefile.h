@@ -25,6 +25,8 @@ typedef struct {
     float zoom;          /* text and cell zoom, 0.5 .. 3 */
     int animate;         /* step transitions animate */
     int fullscreen;
+    char lesson[1024];   /* the lesson open last ("" = none) */
+    int lesson_step;     /* its step, from 1 */
 } WinSettings;
 
 WinSettings win_settings_default(void);
