@@ -16,7 +16,7 @@
 #define CACHE_SLOTS 1024
 #define MAX_RUNS 64
 
-enum { F_SANS, F_BOLD, F_MONO, F_CJK, F_COUNT };
+enum { F_SANS, F_BOLD, F_MONO, F_ITALIC, F_CJK, F_COUNT };
 
 typedef struct {
     int px;
@@ -121,6 +121,7 @@ RenFonts *ren_fonts_open(char *err, size_t errlen)
     static const char *const sans[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", NULL};
     static const char *const bold[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", NULL};
     static const char *const mono[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", NULL};
+    static const char *const italic[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf", NULL};
     static const char *const cjk[] = {"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
                                       "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
                                       "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -153,6 +154,10 @@ RenFonts *ren_fonts_open(char *err, size_t errlen)
     if (have_env || !find_face(f, F_MONO, "ATTNLAB_FONT_MONO", "DejaVu Sans Mono", "DejaVu Sans Mono", mono)) {
         memcpy(f->path[F_MONO], f->path[F_SANS], sizeof f->path[F_SANS]);
         f->index[F_MONO] = f->index[F_SANS];
+    }
+    if (have_env || !find_face(f, F_ITALIC, "ATTNLAB_FONT_ITALIC", "DejaVu Sans:oblique", "DejaVu Sans", italic)) {
+        memcpy(f->path[F_ITALIC], f->path[F_SANS], sizeof f->path[F_SANS]);
+        f->index[F_ITALIC] = f->index[F_SANS];
     }
     if (!find_face(f, F_CJK, "ATTNLAB_CJK_FONT", "WenQuanYi Micro Hei", "WenQuanYi", cjk) &&
         !find_face(f, F_CJK, "ATTNLAB_CJK_FONT", ":lang=zh-tw", NULL, cjk))
@@ -396,7 +401,7 @@ static float draw_runs(Ren *ren, float x, float y, const char *text, float size,
                        RenColor c, RenAlign align, int measure_only, int up)
 {
     if (!text || !*text) return 0;
-    int base = face == REN_BOLD ? F_BOLD : face == REN_MONO ? F_MONO : F_SANS;
+    int base = face == REN_BOLD ? F_BOLD : face == REN_MONO ? F_MONO : face == REN_ITALIC ? F_ITALIC : F_SANS;
     int spx = (int)lroundf(size * ren->scale);
     Run runs[MAX_RUNS];
     int n = split_runs(ren, text, base, spx, runs);

@@ -18,7 +18,7 @@ typedef struct RenFonts RenFonts;
 typedef struct Ren Ren;
 
 typedef enum { REN_LEFT = 0, REN_CENTER = 1, REN_RIGHT = 2 } RenAlign;
-typedef enum { REN_REGULAR = 0, REN_BOLD = 1, REN_MONO = 2 } RenFace;
+typedef enum { REN_REGULAR = 0, REN_BOLD = 1, REN_MONO = 2, REN_ITALIC = 3 } RenFace;
 
 /* Finds and opens the fonts (initialises SDL_ttf if needed). ATTNLAB_FONT and
  * ATTNLAB_CJK_FONT override the files. Returns NULL with a message naming what was tried
