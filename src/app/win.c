@@ -138,7 +138,8 @@ static void export_heads(Win *w)
         }
         if (!first[0]) snprintf(first, sizeof first, "%s", path);
     }
-    app_status(app, 0, "exported %d heads: %s …", app->trace.heads, first);
+    if (app->trace.heads == 1) app_status(app, 0, "exported the head: %s", first);
+    else app_status(app, 0, "exported %d heads: %s …", app->trace.heads, first);
 }
 
 static void carry_out(Win *w)
@@ -199,8 +200,13 @@ static void state_write(OutBuf *b, const App *app)
                app->spec.text ? app->spec.text : "", app->cursor);
     out_printf(b, "tokens = %d\n", app->have_trace ? app->trace.n : 0);
     for (int f = 0; f < FIELD_COUNT; f++) {
+        /* keys are single words, so a replay's `expect` can name them */
+        char key[64];
+        snprintf(key, sizeof key, "%s", app_field_name((AppField)f));
+        for (char *c = key; *c; c++)
+            if (*c == ' ' || *c == '/') *c = '_';
         app_field_value(app, (AppField)f, v, sizeof v);
-        out_printf(b, "%s = %s\n", app_field_name((AppField)f), v);
+        out_printf(b, "%s = %s\n", key, v);
     }
     out_printf(b, "help = %d\nblank = %d\nzoom = %.2f\nfullscreen = %d\n", app->help, app->blank,
                (double)app->win.zoom, app->win.fullscreen);

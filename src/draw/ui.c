@@ -442,11 +442,19 @@ static void draw_top(Ren *ren, const App *app, float w, UiLayout *lay, const Loo
     /* keep the cursor in view when the text is longer than the box */
     char before[APP_TEXT_MAX + 1];
     int cur = app->cursor < 0 ? 0 : app->cursor;
-    snprintf(before, sizeof before, "%.*s", cur, text);
+    if (cur > (int)strlen(text)) cur = (int)strlen(text);
+    /* ren_text measures and draws at most about 1 KB of a string: far into a long text,
+     * start the line 600 bytes (at a character) before the cursor, more than the box shows */
+    int from = 0;
+    if (cur > 900) {
+        from = cur - 600;
+        while (text[from] && ((unsigned char)text[from] & 0xC0) == 0x80) from++;
+    }
+    snprintf(before, sizeof before, "%.*s", cur - from, text + from);
     float cw = ren_text_width(ren, before, 17, REN_REGULAR);
     float shift = cw > box.w - 40 ? cw - (box.w - 40) : 0;
     float tx = box.x + 10 - shift;
-    if (*text) ren_text(ren, tx, ty, text, 17, REN_REGULAR, lk->f.fg, REN_LEFT);
+    if (*text) ren_text(ren, tx, ty, text + from, 17, REN_REGULAR, lk->f.fg, REN_LEFT);
     else if (!app->editing) ren_text(ren, tx, ty, "type a sentence here", 17, REN_REGULAR, lk->f.muted, REN_LEFT);
     if (app->editing) {
         float cx = tx + cw;

@@ -51,8 +51,8 @@ int ui_fig_at(const UiLayout *lay, float x, float y);
 int ui_in(UiRect r, float x, float y);
 
 /* Named places, for replay scripts: "text", "tab:NAME", "field:NAME", "token:N",
- * "cell:VIEW:ROW:COL" (1-based ROW and COL, VIEW a figure view name or "step"). Fills the
- * centre point. Returns 0 if there is no such place on screen. */
+ * "cell:VIEW:ROW:COL" (1-based ROW and COL, VIEW a figure view name shown on screen). Fills
+ * the centre point. Returns 0 if there is no such place on screen. */
 int ui_find(const UiLayout *lay, const App *app, const char *name, float *x, float *y);
 
 #endif
