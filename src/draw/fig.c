@@ -651,7 +651,7 @@ static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float
     if (cell < 5.0f) {
         cells_as_image(ren, t, f, p, rows, cols, mx, my);
     } else {
-        float num_px = fminf(12.0f, cell * 0.31f);
+        float num_px = fminf(fmaxf(12.0f, cell * 0.2f), cell * 0.31f); /* larger cells, larger numbers */
         int numbers = f->numbers && num_px >= 6.0f;
         float hatch = fmaxf(cell / 4, 3);
         for (int r = 0; r < rows; r++)
@@ -875,8 +875,8 @@ float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, f
     m.cell = 30;
     fig_measure(ren, t, &m, &wb, &hb);
     float kw = (wb - wa) / 20, kh = (hb - ha) / 20;
-    float cw = kw > 0 ? (w - (wa - 10 * kw)) / kw : 60, ch = kh > 0 ? (h - (ha - 10 * kh)) / kh : 60;
-    float cell = fminf(fminf(cw, ch), 60.0f);
+    float cw = kw > 0 ? (w - (wa - 10 * kw)) / kw : INFINITY, ch = kh > 0 ? (h - (ha - 10 * kh)) / kh : INFINITY;
+    float cell = fminf(fminf(cw, ch), 96.0f);
     if (cell >= 2.0f) cell = floorf(cell);
     float last_w = INFINITY, last_h = INFINITY;
     for (int i = 0; i < 8 && cell > 0.25f; i++) {

@@ -102,7 +102,7 @@ void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, fl
  * background. Fills lay when it is not NULL. */
 void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float y, FigLayout *lay);
 
-/* The largest cell size (at most 60) with which the figure fits in w x h; below 2 pixels
+/* The largest cell size (at most 96) with which the figure fits in w x h; below 2 pixels
  * cells become fractions and are drawn as a scaled image. */
 float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, float h);
 
