@@ -823,6 +823,7 @@ static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int d
 
 static Fig fig_scratch; /* a Fig is large; one is enough since drawing is single-threaded */
 
+
 static void keep_layout(const Fig *f, FigLayout *lay, float x, float y)
 {
     if (!lay) return;
@@ -864,32 +865,37 @@ void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float 
     keep_layout(&fig_scratch, lay, x, y);
 }
 
+/* The figure's size with another cell size, without building it again. */
+static void measure_with_cell(Ren *ren, const AttnTrace *t, Fig *f, const FigOptions *o, float cell,
+                              float *w, float *h)
+{
+    f->cell = cell;
+    f->numbers = o->numbers == FIG_NUMBERS_ON || (o->numbers == FIG_NUMBERS_AUTO && cell >= 30.0f);
+    layout(ren, t, f, 0, 0, 0);
+    *w = f->w;
+    *h = f->h;
+}
+
 float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, float h)
 {
-    /* the size is close to linear in the cell size: measure twice, solve, then step down
-     * until it fits (labels thin out as cells shrink, so the line is not exact) */
-    FigOptions m = *o;
-    float wa, ha, wb, hb;
-    m.cell = 10;
-    fig_measure(ren, t, &m, &wa, &ha);
-    m.cell = 30;
-    fig_measure(ren, t, &m, &wb, &hb);
-    float kw = (wb - wa) / 20, kh = (hb - ha) / 20;
-    float cw = kw > 0 ? (w - (wa - 10 * kw)) / kw : INFINITY, ch = kh > 0 ? (h - (ha - 10 * kh)) / kh : INFINITY;
-    float cell = fminf(fminf(cw, ch), 96.0f);
-    if (cell >= 2.0f) cell = floorf(cell);
-    float last_w = INFINITY, last_h = INFINITY;
-    for (int i = 0; i < 8 && cell > 0.25f; i++) {
-        float fw, fh;
-        m.cell = cell;
-        fig_measure(ren, t, &m, &fw, &fh);
-        /* stop when it fits, or when text that does not scale is what overflows */
-        if ((fw <= w && fh <= h) || (fw >= last_w && fh >= last_h)) break;
-        last_w = fw;
-        last_h = fh;
-        cell = cell > 2.0f ? cell - 1.0f : cell * 0.8f;
+    /* the size grows with the cell size, so the largest cell that fits is found by halving.
+     * Text that does not scale (a long title, a footer) may be wider than the room: only
+     * growth beyond the figure's size at the smallest cell counts against the room. */
+    Fig *f = &fig_scratch;
+    float min_w, min_h, fw, fh;
+    build(f, ren, t, o);
+    measure_with_cell(ren, t, f, o, 0.25f, &min_w, &min_h);
+    float room_w = fmaxf(w, min_w), room_h = fmaxf(h, min_h);
+    float lo = 0.25f, hi = 96.0f;
+    measure_with_cell(ren, t, f, o, hi, &fw, &fh);
+    if (fw <= room_w && fh <= room_h) return hi;
+    for (int i = 0; i < 16 && hi - lo > 0.05f; i++) {
+        float mid = (lo + hi) / 2;
+        measure_with_cell(ren, t, f, o, mid, &fw, &fh);
+        if (fw <= room_w && fh <= room_h) lo = mid;
+        else hi = mid;
     }
-    return fmaxf(cell, 0.25f);
+    return lo >= 2.0f ? floorf(lo) : lo;
 }
 
 int fig_layout_hit(const FigLayout *lay, float x, float y, FigHit *hit)
