@@ -134,6 +134,13 @@ static void drop_mask_edit(App *app)
     app->mask_edit = NULL;
 }
 
+void app_drop_edits(App *app)
+{
+    drop_vec_edit(app);
+    drop_par_edit(app);
+    drop_mask_edit(app);
+}
+
 int app_recompute(App *app)
 {
     char err[600];
@@ -202,12 +209,14 @@ void app_init(App *app)
     app->fig = fig_options_default();
     app->win = win_settings_default();
     app->tab = TAB_STEP;
+    player_init(&app->player);
     app->cursor = (int)strlen(app->spec.text);
     app->dirty = 1;
 }
 
 void app_free(App *app)
 {
+    player_free(&app->player);
     drop_vec_edit(app);
     drop_par_edit(app);
     drop_mask_edit(app);
@@ -771,7 +780,8 @@ void app_apply(App *app, const Action *a)
         break;
     case ACT_HELP_TOGGLE: app->help = !app->help; app->dirty = 1; break;
     case ACT_ESCAPE:
-        if (app->help) app->help = 0;
+        if (app->player.menu) app->player.menu = 0;
+        else if (app->help) app->help = 0;
         else if (app->blank) app->blank = 0;
         else if (app->editing) app->editing = 0;
         else if (app->fig.qn || app->fig.kn) app->fig.q0 = app->fig.qn = app->fig.k0 = app->fig.kn = 0;
@@ -793,6 +803,86 @@ void app_apply(App *app, const Action *a)
             app_status(app, 0, "saved the scene to %s", path);
         break;
     }
-    case ACT_OPEN_SCENE: app_open_scene(app, a->text); break;
+    case ACT_OPEN_SCENE:
+        if (app_open_scene(app, a->text) == 0) app->lesson_on = 0;
+        break;
+    case ACT_LESSON_NEXT:
+    case ACT_LESSON_PREV:
+        if (!app->lesson_on || !app->player.loaded) break;
+        if (a->kind == ACT_LESSON_NEXT && app->player.step + 1 >= app->player.lesson.n_steps) {
+            app_status(app, 0, "the end of \"%s\": F2 opens the next lesson", app->player.lesson.title);
+            break;
+        }
+        player_show(&app->player, app, app->player.step + (a->kind == ACT_LESSON_NEXT ? 1 : -1));
+        break;
+    case ACT_LESSON_SET:
+        if (app->lesson_on) player_show(&app->player, app, a->i);
+        break;
+    case ACT_LESSON_BACK:
+        if (app->lesson_on && app->player.loaded) {
+            player_show(&app->player, app, app->player.step);
+            app_status(app, 0, "back to the lesson: the step's scene again");
+        }
+        break;
+    case ACT_LESSON_MENU:
+        app->player.menu = !app->player.menu;
+        if (app->player.menu) {
+            app->menu_sel = 0;
+            for (int i = 0; i < app->player.n_files; i++)
+                if (strcmp(app->player.files[i], app->player.path) == 0) app->menu_sel = i;
+        }
+        app->dirty = 1;
+        break;
+    case ACT_MENU_MOVE: {
+        int n = app->player.n_files + 1; /* the lessons, then "no lesson" */
+        app->menu_sel = ((app->menu_sel + a->i) % n + n) % n;
+        app->dirty = 1;
+        break;
+    }
+    case ACT_MENU_CHOOSE: {
+        Action o;
+        memset(&o, 0, sizeof o);
+        o.kind = ACT_LESSON_OPEN;
+        o.i = app->menu_sel < app->player.n_files ? app->menu_sel : -1;
+        app_apply(app, &o);
+        break;
+    }
+    case ACT_LESSON_OPEN:
+        app->player.menu = 0;
+        app->dirty = 1;
+        if (a->i < 0 || a->i >= app->player.n_files) {
+            app->lesson_on = 0;
+            app->win.lesson[0] = 0;
+            app_status(app, 0, "no lesson: explore freely (F2 opens the lessons)");
+            break;
+        } else {
+            int step = app->player.progress[a->i] > 0 ? app->player.progress[a->i] - 1 : 0;
+            if (player_open(&app->player, app, app->player.files[a->i], step) == 0) app->lesson_on = 1;
+        }
+        break;
+    case ACT_ANSWER: {
+        Player *p = &app->player;
+        if (!app->lesson_on || !p->loaded || p->answered) break;
+        player_answer(p, app, a->i);
+        break;
+    }
+    case ACT_ANSWER_TYPE: {
+        Player *p = &app->player;
+        size_t l = strlen(p->typed);
+        if (p->answered) break;
+        p->typing = 1;
+        for (const char *c = a->text; *c && l + 1 < sizeof p->typed; c++)
+            if ((*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == 'e') p->typed[l++] = *c;
+        p->typed[l] = 0;
+        app->dirty = 1;
+        break;
+    }
+    case ACT_ANSWER_BACKSPACE: {
+        Player *p = &app->player;
+        size_t l = strlen(p->typed);
+        if (l) p->typed[l - 1] = 0;
+        app->dirty = 1;
+        break;
+    }
     }
 }

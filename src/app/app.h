@@ -10,6 +10,7 @@
 
 #include "../draw/fig.h"
 #include "../engine/scene.h"
+#include "player.h"
 #include "scenefile.h"
 
 #include <stddef.h>
@@ -64,6 +65,16 @@ typedef enum {
     ACT_ZOOM_IN, ACT_ZOOM_OUT, ACT_ZOOM_RESET,
     ACT_EXPORT_VIEW, ACT_EXPORT_HEADS, ACT_SAVE_SCENE,
     ACT_OPEN_SCENE,                    /* text: a scene file's path */
+    ACT_LESSON_NEXT, ACT_LESSON_PREV,  /* the lesson's next / previous step */
+    ACT_LESSON_SET,                    /* i: a lesson step, 0-based */
+    ACT_LESSON_BACK,                   /* back to the lesson: the step's scene again */
+    ACT_LESSON_MENU,                   /* the lesson menu, open or closed */
+    ACT_LESSON_OPEN,                   /* i: a lesson of the menu; -1 closes the lesson */
+    ACT_MENU_MOVE,                     /* i: +1 / -1 through the menu */
+    ACT_MENU_CHOOSE,                   /* the menu's highlighted entry */
+    ACT_ANSWER,                        /* i: a choice, 1-based; 0 submits the typed number */
+    ACT_ANSWER_TYPE,                   /* text: characters of a numeric answer */
+    ACT_ANSWER_BACKSPACE,
 } ActionKind;
 
 typedef struct {
@@ -79,7 +90,7 @@ typedef enum { REQ_NONE = 0, REQ_EXPORT_VIEW = 1, REQ_EXPORT_HEADS = 2, REQ_FULL
 
 #define APP_TEXT_MAX 16384 /* bytes of input text */
 
-typedef struct {
+typedef struct App {
     SceneSpec spec;          /* the scene as set (fields, text, files) */
     FigOptions fig;          /* colour map, orientation, theme, numbers, head, zoom range */
     WinSettings win;         /* size, zoom, animation, fullscreen */
@@ -114,6 +125,10 @@ typedef struct {
     FigHit hover;
     float hover_x, hover_y;
 
+    Player player;           /* the open lesson, its step and question, the lesson menu */
+    int lesson_on;           /* a lesson is open: the narration shows and steps are its */
+    int menu_sel;            /* the highlighted entry of the lesson menu */
+
     char status[512];        /* the status line */
     int status_error;
     int dirty;               /* something changed: draw again */
@@ -130,6 +145,9 @@ void app_apply(App *app, const Action *a);
 /* Recomputes the trace from the scene and the edits. On failure the previous trace stays and
  * the status line says why. Returns 0 on success. */
 int app_recompute(App *app);
+
+/* Drops every poked edit (input vectors, weights, mask) without recomputing. */
+void app_drop_edits(App *app);
 
 /* Replaces the scene with a scene file's (relative paths resolved against its folder). */
 int app_open_scene(App *app, const char *path);

@@ -2,6 +2,7 @@
  * (pure parsing), then loading, computing and writing the figure, trace or matrix. */
 #include "cli.h"
 #include "export.h"
+#include "player.h"
 
 #include <errno.h>
 #include <math.h>
@@ -43,6 +44,8 @@ void cli_print_help(FILE *f)
         "  attnlab export [OPTIONS]     write a figure (PNG), the whole trace (JSON) or one\n"
         "                               matrix (CSV) without opening a window\n"
         "  attnlab export --help        every export option with its default\n"
+        "  attnlab check LESSON...      check lesson files; file:line:column for each problem\n"
+        "  attnlab LESSON.md            open the window on a lesson\n"
         "  attnlab --help | --version\n"
         "\n"
         "example:\n"
@@ -100,6 +103,13 @@ void cli_print_export_help(FILE *f)
         "                      attnlab-VIEW.png for PNG, standard output for JSON and CSV)\n"
         "  --quiet             no \"wrote ...\" line\n"
         "\n"
+        "lessons:\n"
+        "  --lesson FILE       export a lesson's steps as they look in the window, narration\n"
+        "                      included (1600 x 900 before --scale)\n"
+        "  --step N            the step to export, from 1, into --out PATH\n"
+        "  --all-steps         every step, into --out-dir DIR as step-01.png, step-02.png, ...\n"
+        "  --reveal            show each question answered, with its explanation\n"
+        "\n"
         "Files are written whole or not at all. Limits: %d tokens, %lld score cells in all\n"
         "(heads x N x N); JSON up to %lld cells; images up to %d pixels a side.\n",
         ATTN_MAX_D_MODEL, ATTN_MAX_HEADS, ATTN_MAX_D_HEAD, ATTN_MAX_D_ATT,
@@ -117,7 +127,8 @@ static int is_scene_key(const char *k)
 
 static int is_cli_key(const char *k)
 {
-    static const char *const keys[] = {"scale", "format", "matrix", "out", "quiet", NULL};
+    static const char *const keys[] = {"scale", "format", "matrix", "out", "quiet", "lesson", "step",
+                                       "all-steps", "out-dir", "reveal", NULL};
     for (int i = 0; keys[i]; i++)
         if (strcmp(keys[i], k) == 0) return 1;
     for (int i = 0; fig_keys[i]; i++)
@@ -160,6 +171,17 @@ static int set_option(CliCommand *c, const char *key, const char *v, char *err, 
     } else if (strcmp(key, "out") == 0) {
         if (!*v) return usage(err, errlen, "--out: empty path");
         c->out = v;
+    } else if (strcmp(key, "lesson") == 0) {
+        c->lesson = v;
+    } else if (strcmp(key, "out-dir") == 0) {
+        if (!*v) return usage(err, errlen, "--out-dir: empty path");
+        c->out_dir = v;
+    } else if (strcmp(key, "step") == 0) {
+        char *end;
+        errno = 0;
+        long st = strtol(v, &end, 10);
+        if (end == v || *end || errno || st < 1 || st > 100000) return usage(err, errlen, "--step: '%s' is not a step number from 1", v);
+        c->lesson_step = (int)st;
     } else {
         return usage(err, errlen, "unknown option '--%s' (see attnlab export --help)", key);
     }
@@ -177,8 +199,15 @@ int cli_parse(CliCommand *c, int argc, char **argv, char *err, size_t errlen)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) return CLI_OK;
     if (strcmp(cmd, "--version") == 0) { c->kind = CLI_VERSION; return CLI_OK; }
+    if (strcmp(cmd, "check") == 0) {
+        c->kind = CLI_CHECK;
+        c->n_files = argc - 2;
+        c->files = argv + 2;
+        if (c->n_files == 0) return usage(err, errlen, "check: name the lesson files to check, as in attnlab check lessons/*.md");
+        return CLI_OK;
+    }
     if (strcmp(cmd, "export") != 0)
-        return usage(err, errlen, "unknown command '%s' (allowed: export, --help, --version)", cmd);
+        return usage(err, errlen, "unknown command '%s' (allowed: export, check, --replay, --help, --version)", cmd);
     c->kind = CLI_EXPORT;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -195,6 +224,8 @@ int cli_parse(CliCommand *c, int argc, char **argv, char *err, size_t errlen)
         if (!is_scene_key(key) && !is_cli_key(key))
             return usage(err, errlen, "unknown option '--%s' (see attnlab export --help)", key);
         if (strcmp(key, "quiet") == 0 && !v) { c->quiet = 1; continue; }
+        if (strcmp(key, "all-steps") == 0 && !v) { c->all_steps = 1; continue; }
+        if (strcmp(key, "reveal") == 0 && !v) { c->reveal = 1; continue; }
         if (strcmp(key, "numbers") == 0 && !v) {
             /* "--numbers" alone turns them on; a following on|off|auto is its value */
             const char *nx = i + 1 < argc ? argv[i + 1] : "";
@@ -244,6 +275,46 @@ static int write_text(const char *path, const OutBuf *b, FILE *errs)
     return CLI_OK;
 }
 
+/* `export --lesson`: one step to --out, or every step into --out-dir. */
+static int export_lesson_cli(CliCommand *c, FILE *out, FILE *errs)
+{
+    char err[1024];
+    if (!c->all_steps && !c->lesson_step) {
+        fprintf(errs, "attnlab: --lesson needs --step N or --all-steps\n");
+        return CLI_USAGE;
+    }
+    if (c->all_steps && !c->out_dir) {
+        fprintf(errs, "attnlab: --all-steps writes into a folder: name it with --out-dir\n");
+        return CLI_USAGE;
+    }
+    if (!c->all_steps && !c->out) {
+        fprintf(errs, "attnlab: --step writes one picture: name it with --out\n");
+        return CLI_USAGE;
+    }
+    if (c->format != CLI_PNG) {
+        fprintf(errs, "attnlab: lesson steps export as PNG only\n");
+        return CLI_USAGE;
+    }
+    RenFonts *fonts = ren_fonts_open(err, sizeof err);
+    if (!fonts) {
+        fprintf(errs, "attnlab: %s\n", err);
+        return CLI_FAILED;
+    }
+    int written = 0;
+    int rc = export_lesson(c->lesson, c->all_steps ? 0 : c->lesson_step, c->out, c->out_dir, c->scale,
+                           c->fig.dark, c->reveal, fonts, &written, err, sizeof err);
+    ren_fonts_close(fonts);
+    if (rc) {
+        fprintf(errs, "attnlab: %s\n", err);
+        return rc == -2 ? CLI_USAGE : CLI_FAILED;
+    }
+    if (!c->quiet) {
+        if (c->all_steps) fprintf(out, "wrote %d steps into %s\n", written, c->out_dir);
+        else fprintf(out, "wrote %s\n", c->out);
+    }
+    return CLI_OK;
+}
+
 int cli_run(CliCommand *c, FILE *out, FILE *errs)
 {
     char err[1024];
@@ -251,8 +322,28 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
     case CLI_HELP: cli_print_help(out); return CLI_OK;
     case CLI_EXPORT_HELP: cli_print_export_help(out); return CLI_OK;
     case CLI_VERSION: fprintf(out, "attnlab %s\n", ATTNLAB_VERSION); return CLI_OK;
+    case CLI_CHECK: {
+        int bad = 0;
+        for (int i = 0; i < c->n_files; i++) {
+            Lesson l;
+            const char *base = strrchr(c->files[i], '/');
+            if (strcmp(base ? base + 1 : c->files[i], "README.md") == 0) {
+                if (!c->quiet) fprintf(out, "%s: the format's description, not a lesson: skipped\n", c->files[i]);
+                continue;
+            }
+            if (player_load(&l, c->files[i], err, sizeof err)) {
+                fprintf(errs, "%s\n", err);
+                bad++;
+                continue;
+            }
+            if (!c->quiet) fprintf(out, "%s: ok, %d steps\n", c->files[i], l.n_steps);
+            lesson_free(&l);
+        }
+        return bad ? CLI_FAILED : CLI_OK;
+    }
     case CLI_EXPORT: break;
     }
+    if (c->lesson) return export_lesson_cli(c, out, errs);
     int lr = scene_load(&c->spec, NULL, err, sizeof err);
     if (lr) {
         fprintf(errs, "attnlab: %s\n", err);

@@ -11,7 +11,7 @@
 
 #define ATTNLAB_VERSION "0.1.0"
 
-typedef enum { CLI_HELP, CLI_VERSION, CLI_EXPORT, CLI_EXPORT_HELP } CliKind;
+typedef enum { CLI_HELP, CLI_VERSION, CLI_EXPORT, CLI_EXPORT_HELP, CLI_CHECK } CliKind;
 typedef enum { CLI_PNG, CLI_JSON, CLI_CSV } CliFormat;
 
 typedef struct {
@@ -24,6 +24,14 @@ typedef struct {
     int matrix_set;     /* --matrix given */
     const char *out;    /* borrowed from argv; NULL = the default for the format */
     int quiet;
+    /* lessons: `export --lesson FILE --step N | --all-steps`, and `check FILE...` */
+    const char *lesson;
+    int lesson_step;    /* from 1; 0 = not given */
+    int all_steps;
+    int reveal;         /* exported steps show their questions answered */
+    const char *out_dir;
+    int n_files;
+    char **files;       /* borrowed from argv */
 } CliCommand;
 
 /* Exit statuses */

@@ -1,7 +1,9 @@
 /* export.c: headless figures: a software renderer draws onto a surface, stb_image_write
  * encodes it as PNG in memory, and out_write_atomic puts it on disk in one step. */
 #include "export.h"
+#include "app.h"
 #include "outfile.h"
+#include "../draw/ui.h"
 
 #include <stb_image_write.h>
 #include <math.h>
@@ -116,5 +118,75 @@ int export_png(const char *path, const AttnTrace *t, const FigOptions *o, float 
         rc = out_write_atomic(path, png, len, err, errlen);
     }
     free(png);
+    return rc;
+}
+
+int export_lesson(const char *lesson, int step, const char *out, const char *out_dir, float scale,
+                  int dark, int reveal, RenFonts *fonts, int *written, char *err, size_t errlen)
+{
+    static App app;           /* large; exports run one at a time */
+    static UiLayout lay;
+    *written = 0;
+    if (!(scale >= EXPORT_MIN_SCALE && scale <= EXPORT_MAX_SCALE)) {
+        snprintf(err, errlen, "scale %g is outside %g..%g", (double)scale, (double)EXPORT_MIN_SCALE, (double)EXPORT_MAX_SCALE);
+        return -2;
+    }
+    app_init(&app);
+    app.fig.dark = dark;
+    app.win.animate = 0;
+    app.lesson_on = 1;
+    if (player_open(&app.player, &app, lesson, 0)) {
+        snprintf(err, errlen, "%s", app.player.error);
+        app_free(&app);
+        return -1;
+    }
+    int n = app.player.lesson.n_steps;
+    if (step > n) {
+        snprintf(err, errlen, "--step %d: %s has %d steps", step, lesson, n);
+        app_free(&app);
+        return -2;
+    }
+    if (out_dir && step == 0 && out_make_dirs(out_dir, err, errlen)) {
+        app_free(&app);
+        return -1;
+    }
+    int w = (int)lroundf(1600 * scale), h = (int)lroundf(900 * scale), rc = 0;
+    SDL_Surface *s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ABGR8888);
+    SDL_Renderer *r = s ? SDL_CreateSoftwareRenderer(s) : NULL;
+    Ren *ren = r ? ren_create(r, fonts, scale) : NULL;
+    if (!ren) {
+        snprintf(err, errlen, "cannot make a %d x %d image: %s", w, h, SDL_GetError());
+        rc = -1;
+    }
+    for (int i = step ? step - 1 : 0; rc == 0 && i < (step ? step : n); i++) {
+        char path[1200];
+        player_show(&app.player, &app, i);
+        const LessonStep *st = &app.player.lesson.steps[i];
+        if (reveal && st->has_question)
+            player_answer(&app.player, &app, st->n_choices ? st->answer : 0);
+        if (reveal && st->has_question && !st->n_choices) {
+            snprintf(app.player.typed, sizeof app.player.typed, "%g", st->number);
+            player_answer(&app.player, &app, 0);
+        }
+        app.status[0] = 0;
+        ui_draw(ren, &app, (float)w / scale, (float)h / scale, &lay);
+        SDL_RenderPresent(r);
+        unsigned char *png;
+        size_t len;
+        if (export_encode_png(&png, &len, s)) {
+            snprintf(err, errlen, "cannot encode the PNG (out of memory)");
+            rc = -1;
+            break;
+        }
+        if (step) snprintf(path, sizeof path, "%s", out);
+        else snprintf(path, sizeof path, "%s/step-%02d.png", out_dir, i + 1);
+        rc = out_write_atomic(path, png, len, err, errlen);
+        free(png);
+        if (rc == 0) (*written)++;
+    }
+    if (ren) ren_destroy(ren);
+    if (r) SDL_DestroyRenderer(r);
+    SDL_FreeSurface(s);
+    app_free(&app);
     return rc;
 }

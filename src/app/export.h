@@ -24,6 +24,14 @@ SDL_Surface *export_render(const AttnTrace *t, const FigOptions *o, float scale,
 int export_png(const char *path, const AttnTrace *t, const FigOptions *o, float scale,
                RenFonts *fonts, int *w, int *h, char *err, size_t errlen);
 
+/* Renders lesson steps as the window shows them (1600 x 900 logical pixels times scale),
+ * narration included: step `step` (from 1) into out, or with step 0 every step into
+ * out_dir as step-01.png, step-02.png, ... (the folder is made if missing). reveal shows the
+ * questions answered. Stores how many files were written. Returns 0, -1 with a message,
+ * or -2 for a step beyond the lesson. */
+int export_lesson(const char *lesson, int step, const char *out, const char *out_dir, float scale,
+                  int dark, int reveal, RenFonts *fonts, int *written, char *err, size_t errlen);
+
 /* Encodes an RGBA surface as PNG into memory (malloc'd; the caller frees *png). */
 int export_encode_png(unsigned char **png, size_t *len, SDL_Surface *s);
 

@@ -53,6 +53,16 @@ static int keydown(const SDL_KeyboardEvent *k, const App *app, Action *out)
     if (key == SDLK_F11) { out[0] = act(ACT_FULLSCREEN_TOGGLE, 0); return 1; }
     if (key == SDLK_F1) { out[0] = act(ACT_HELP_TOGGLE, 0); return 1; }
     if (key == SDLK_F5) { out[0] = act(ACT_SAVE_SCENE, 0); return 1; }
+    if (key == SDLK_F2) { out[0] = act(ACT_LESSON_MENU, 0); return 1; }
+    if (app->player.menu) {
+        switch (key) {
+        case SDLK_UP: out[0] = act(ACT_MENU_MOVE, -1); return 1;
+        case SDLK_DOWN: out[0] = act(ACT_MENU_MOVE, 1); return 1;
+        case SDLK_RETURN: case SDLK_KP_ENTER: out[0] = act(ACT_MENU_CHOOSE, 0); return 1;
+        case SDLK_ESCAPE: out[0] = act(ACT_ESCAPE, 0); return 1;
+        default: return 0;
+        }
+    }
     if (app->editing) {
         switch (key) {
         case SDLK_RETURN: case SDLK_KP_ENTER: case SDLK_ESCAPE: out[0] = act(ACT_EDIT_END, 0); return 1;
@@ -66,6 +76,42 @@ static int keydown(const SDL_KeyboardEvent *k, const App *app, Action *out)
         }
     }
     if (ctrl) return 0;
+    if (app->lesson_on && app->player.loaded && !app->help) {
+        const Player *p = &app->player;
+        const LessonStep *st = p->step >= 0 ? &p->lesson.steps[p->step] : NULL;
+        int pending = st && st->has_question && !p->answered;
+        if (pending && st->n_choices > 0 && key >= SDLK_1 && key <= SDLK_9 && (int)(key - SDLK_0) <= st->n_choices) {
+            out[0] = act(ACT_ANSWER, (int)(key - SDLK_0));
+            return 1;
+        }
+        if (pending && st->n_choices == 0) {
+            const char *ch = NULL;
+            if (key >= SDLK_0 && key <= SDLK_9) {
+                static const char digits[] = "0123456789";
+                static char one[2];
+                one[0] = digits[key - SDLK_0];
+                ch = one;
+            } else if (key == SDLK_PERIOD || key == SDLK_KP_PERIOD) ch = ".";
+            else if (key == SDLK_MINUS || key == SDLK_KP_MINUS) ch = "-";
+            if (ch) {
+                out[0] = act(ACT_ANSWER_TYPE, 0);
+                snprintf(out[0].text, sizeof out[0].text, "%s", ch);
+                return 1;
+            }
+            if (p->typing && key == SDLK_BACKSPACE) { out[0] = act(ACT_ANSWER_BACKSPACE, 0); return 1; }
+            if (p->typing && (key == SDLK_RETURN || key == SDLK_KP_ENTER)) { out[0] = act(ACT_ANSWER, 0); return 1; }
+        }
+        switch (key) {
+        case SDLK_RIGHT: case SDLK_SPACE: case SDLK_PAGEDOWN: case SDLK_PERIOD:
+            out[0] = act(shift && key == SDLK_RIGHT ? ACT_STEP_NEXT : ACT_LESSON_NEXT, 0);
+            return 1;
+        case SDLK_LEFT: case SDLK_BACKSPACE: case SDLK_PAGEUP:
+            out[0] = act(shift && key == SDLK_LEFT ? ACT_STEP_PREV : ACT_LESSON_PREV, 0);
+            return 1;
+        case SDLK_HOME: out[0] = act(ACT_LESSON_BACK, 0); return 1;
+        default: break;
+        }
+    }
     switch (key) {
     case SDLK_ESCAPE: out[0] = act(ACT_ESCAPE, 0); return 1;
     case SDLK_RETURN: case SDLK_KP_ENTER: out[0] = act(ACT_EDIT_BEGIN, 0); return 1;
@@ -143,7 +189,24 @@ int input_translate(Input *in, const SDL_Event *e, const App *app, const UiLayou
             return 0;
         }
         if (e->button.button != SDL_BUTTON_LEFT) return 0;
+        if (app->player.menu) {
+            for (int m = 0; m < lay->n_menu; m++)
+                if (ui_in(lay->menu[m], x, y)) {
+                    out[0] = act(ACT_LESSON_OPEN, m < app->player.n_files ? m : -1);
+                    return 1;
+                }
+            out[0] = act(ACT_ESCAPE, 0);
+            return 1;
+        }
         if (ui_in(lay->text_box, x, y)) { out[0] = act(ACT_EDIT_BEGIN, 0); return 1; }
+        for (int c = 0; c < lay->n_choices; c++)
+            if (ui_in(lay->choices[c], x, y)) { out[0] = act(ACT_ANSWER, c + 1); return 1; }
+        if (lay->answer_box.w > 0 && ui_in(lay->answer_box, x, y)) {
+            out[0] = act(ACT_ANSWER_TYPE, 0); /* no characters: the box takes the keys */
+            return 1;
+        }
+        if (lay->lesson_next.w > 0 && ui_in(lay->lesson_next, x, y)) { out[0] = act(ACT_LESSON_NEXT, 0); return 1; }
+        if (lay->lesson_prev.w > 0 && ui_in(lay->lesson_prev, x, y)) { out[0] = act(ACT_LESSON_PREV, 0); return 1; }
         int n = 0;
         if (app->editing) out[n++] = act(ACT_EDIT_END, 0);
         for (int t = 0; t < TAB_COUNT; t++)

@@ -214,6 +214,14 @@ static void state_write(OutBuf *b, const App *app)
                app->par_edit != NULL, app->mask_edit != NULL);
     out_printf(b, "view_rows = %d %d\nview_cols = %d %d\n", app->fig.q0, app->fig.qn, app->fig.k0, app->fig.kn);
     out_printf(b, "status = %s\n", app->status);
+    {
+        const Player *p = &app->player;
+        const char *base = strrchr(p->path, '/');
+        out_printf(b, "lesson = %s\nlesson_step = %d\nlesson_steps = %d\nanswered = %d\ncorrect = %d\nmenu = %d\n",
+                   app->lesson_on ? (base ? base + 1 : p->path) : "", app->lesson_on ? p->step + 1 : 0,
+                   p->loaded ? p->lesson.n_steps : 0, p->answered, p->correct, p->menu);
+        out_printf(b, "lesson_error = %s\nhighlights = %d\n", p->error, p->n_highlight);
+    }
     out_printf(b, "d_model_n = %d\nheads_n = %d\n", s->d_model, s->heads);
     if (app->have_trace) {
         const AttnTrace *t = &app->trace;
@@ -340,6 +348,7 @@ static int replay_line(Win *w, char *line, char *err, size_t errlen)
     if (*p == ' ') p++;
     w->replay_clock += 1.0; /* a second between commands: every transition has ended */
     w->app.now = w->replay_clock;
+    if (w->app.lesson_on) player_poll(&w->app.player, &w->app);
     pump(w); /* places are looked up in what is on screen now */
     if (strcmp(cmd, "size") == 0) {
         int a, b;
@@ -521,7 +530,22 @@ int win_run(const char *scene_path, const char *replay_path)
     SDL_StopTextInput();
     SDL_SetWindowMinimumSize(w.window, 640, 420);
     app->cursor = (int)strlen(app->spec.text ? app->spec.text : "");
-    if (scene_path) app_open_scene(app, scene_path);
+    char lessons[1024];
+    if (player_lessons_dir(lessons, sizeof lessons) == 0) player_scan(&app->player, lessons);
+    size_t sl = scene_path ? strlen(scene_path) : 0;
+    if (scene_path && sl > 3 && strcmp(scene_path + sl - 3, ".md") == 0) {
+        /* a lesson file */
+        if (player_open(&app->player, app, scene_path, 0) == 0) app->lesson_on = 1;
+    } else if (scene_path) {
+        app_open_scene(app, scene_path);
+    } else {
+        /* the lesson open last time; on a first run, the first lesson */
+        char sp[1100];
+        int first_run = settings_path(sp, sizeof sp) != 0 || !out_exists(sp);
+        const char *open = app->win.lesson[0] ? app->win.lesson : first_run && app->player.n_files ? app->player.files[0] : NULL;
+        int step = app->win.lesson[0] && app->win.lesson_step > 0 ? app->win.lesson_step - 1 : 0;
+        if (open && out_exists(open) && player_open(&app->player, app, open, step) == 0) app->lesson_on = 1;
+    }
     if (!app->have_trace) app_recompute(app);
     if (warn[0]) app_status(app, 1, "%s", warn);
     else if (!app->status[0]) app_status(app, 0, "press ? for every key · Enter edits the sentence");
@@ -543,11 +567,14 @@ int win_run(const char *scene_path, const char *replay_path)
                 SDL_RenderPresent(w.r);
             }
             SDL_Event e;
-            /* sleep until something happens; wake for the next frame only while animating */
-            int got = animating ? SDL_WaitEventTimeout(&e, 16) : SDL_WaitEvent(&e);
+            /* sleep until something happens; wake for the next frame only while animating,
+             * and twice a second while a lesson is open, to notice edits to its file */
+            int got = animating ? SDL_WaitEventTimeout(&e, 16)
+                      : app->lesson_on ? SDL_WaitEventTimeout(&e, 500) : SDL_WaitEvent(&e);
             app->now = clock_s();
             if (got) handle(&w, &e);
             while (SDL_PollEvent(&e)) handle(&w, &e);
+            if (app->lesson_on) player_poll(&app->player, app);
         }
         if (!app->win.fullscreen) SDL_GetWindowSize(w.window, &app->win.width, &app->win.height);
         if (settings_save(&app->spec, &app->fig, &app->win, err, sizeof err))

@@ -263,7 +263,10 @@ void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
     norm_words(nw, sizeof nw, t, o->transposed);
     const char *sym = o->transposed ? "A" : "α";
     switch (o->view) {
-    case FIG_INPUTS: snprintf(out, len, "inputs · x = a + e (%s positions)", attn_posenc_name(t->posenc)); break;
+    case FIG_INPUTS:
+        if (t->posenc == ATTN_PE_NONE) snprintf(out, len, "inputs · x = a + e (no positional encoding: e = 0)");
+        else snprintf(out, len, "inputs · x = a + e (%s positions)", attn_posenc_name(t->posenc));
+        break;
     case FIG_QKV: snprintf(out, len, "head %d · q = xWq, k = xWk, v = xWv", h); break;
     case FIG_SCORES:
         snprintf(out, len, "head %d · raw scores %s = %s", h, sym,
@@ -447,9 +450,10 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     char m[48];
     mask_words(m, sizeof m, t);
     snprintf(f->footer, sizeof f->footer,
-             "attnlab · %d tokens · d_model %d · %d head%s × d_head %d · %s scores · %s · %s positions · seed %llu",
+             "attnlab · %d tokens · d_model %d · %d head%s × d_head %d · %s scores · %s · %s · seed %llu",
              n, dm, H, H == 1 ? "" : "s", dh, attn_score_name(t->score), m,
-             attn_posenc_name(t->posenc), (unsigned long long)t->seed);
+             t->posenc == ATTN_PE_NONE ? "no positional encoding" : t->posenc == ATTN_PE_SINUSOIDAL ? "sinusoidal positions" : "learned positions",
+             (unsigned long long)t->seed);
 
     /* cell size: a single square panel gets about 440 px, several share about 900 px */
     int max_rows = 0, row_cols = 0, per_row = f->n < f->grid_cols ? f->n : f->grid_cols;

@@ -596,6 +596,220 @@ static void draw_help(Ren *ren, float w, float h, const Look *lk)
     for (int k = 0; k < n; k++) ren_text(ren, x + 24, y + 56 + k * lh, app_help_lines[k], 15, REN_MONO, lk->f.fg, REN_LEFT);
 }
 
+/* ---------------------------------------------------------------- lessons */
+
+static RenFace face_of(int style)
+{
+    if (style & LESSON_CODE) return REN_MONO;
+    if (style & LESSON_STRONG) return REN_BOLD;
+    if (style & LESSON_EM) return REN_ITALIC;
+    return REN_REGULAR;
+}
+
+/* Styled runs wrapped to width w, word by word; returns the height used. */
+static float rich(Ren *ren, float x, float y, float w, const LessonRun *runs, int n, float size,
+                  RenColor c, const Look *lk, int draw)
+{
+    float lh = ren_line_height(ren, size) * 1.15f, cx = x, cy = y;
+    float space = ren_text_width(ren, "a a", size, REN_REGULAR) - ren_text_width(ren, "aa", size, REN_REGULAR);
+    int line_empty = 1;
+    char word[512];
+    for (int r = 0; r < n; r++) {
+        const char *p = runs[r].text;
+        RenFace face = face_of(runs[r].style);
+        while (*p) {
+            int lead = 0;
+            while (*p == ' ') { p++; lead = 1; }
+            if (!*p) { if (lead && !line_empty) cx += space; break; }
+            size_t k = 0;
+            while (p[k] && p[k] != ' ' && k < sizeof word - 1) k++;
+            memcpy(word, p, k);
+            word[k] = 0;
+            p += k;
+            float ww = ren_text_width(ren, word, size, face);
+            if (lead && !line_empty) cx += space;
+            if (cx + ww > x + w && !line_empty) {
+                cx = x;
+                cy += lh;
+            }
+            if (draw) {
+                if (runs[r].style & LESSON_CODE) ren_rect(ren, cx - 2, cy + 1, ww + 4, lh - 3, lk->chip);
+                RenColor col = runs[r].style & LESSON_MATH ? lk->f.fg : c;
+                ren_text(ren, cx, cy, word, size, face, col, REN_LEFT);
+            }
+            cx += ww;
+            line_empty = 0;
+        }
+    }
+    return line_empty ? 0 : cy - y + lh;
+}
+
+static float plain_runs(Ren *ren, float x, float y, float w, const char *text, int style, float size,
+                        RenColor c, const Look *lk, int draw)
+{
+    LessonRun run = {style, (char *)text};
+    return rich(ren, x, y, w, &run, 1, size, c, lk, draw);
+}
+
+static void draw_narration(Ren *ren, const App *app, UiRect r, UiLayout *lay, const Look *lk)
+{
+    const Player *p = &app->player;
+    lay->narration = r;
+    ren_rect(ren, r.x, r.y, r.w, r.h, lk->panel);
+    float x = r.x + 18, w = r.w - 36, y = r.y + 14, bottom = r.y + r.h - 66;
+    char buf[256];
+    if (!p->loaded || p->error[0]) {
+        ren_text(ren, x, y, "this lesson could not open", 18, REN_BOLD, lk->error, REN_LEFT);
+        y += 32;
+        y += plain_runs(ren, x, y, w, p->error, LESSON_CODE, 14, lk->f.fg, lk, 1) + 12;
+        plain_runs(ren, x, y, w, "Fix the file and save it: the lesson reloads by itself. F2 lists the other lessons.",
+                   0, 15, lk->f.muted, lk, 1);
+        if (!p->loaded) return;
+        y += 60;
+    }
+    const Lesson *l = &p->lesson;
+    const LessonStep *st = &l->steps[p->step < 0 ? 0 : p->step];
+    ren_clip(ren, r.x, r.y, r.w, r.h);
+    snprintf(buf, sizeof buf, "%s · step %d of %d", l->title, p->step + 1, l->n_steps);
+    plain_runs(ren, x, y, w, buf, 0, 13, lk->f.muted, lk, 1);
+    y += ren_line_height(ren, 13) * 1.3f + 4;
+    for (int s = 0; s < l->n_steps && s < 40; s++)
+        ren_rect(ren, x + s * 14, y, 9, 5, s == p->step ? lk->accent : s < p->step ? lk->f.muted : lk->chip);
+    y += 16;
+    y += plain_runs(ren, x, y, w, st->title, LESSON_STRONG, 21, lk->f.fg, lk, 1) + 8;
+    float size = 16;
+    for (int i = 0; i < st->n_paras && y < bottom; i++) {
+        const LessonPara *pa = &st->paras[i];
+        float ix = x, iw = w;
+        if (pa->kind == LP_BULLET || pa->kind == LP_NUMBERED) {
+            ix = x + 20 + 18 * pa->depth;
+            iw = w - (ix - x);
+            if (pa->kind == LP_BULLET) snprintf(buf, sizeof buf, "•");
+            else snprintf(buf, sizeof buf, "%d.", pa->number);
+            ren_text(ren, ix - 18, y, buf, size, REN_REGULAR, lk->f.fg, REN_LEFT);
+        }
+        if (pa->kind == LP_HEADING) {
+            y += rich(ren, ix, y, iw, pa->runs, pa->n_runs, 17, lk->f.fg, lk, 1) + 4;
+            continue;
+        }
+        if (pa->kind == LP_IMAGE) {
+            snprintf(buf, sizeof buf, "[picture: %s]", pa->image);
+            y += plain_runs(ren, ix, y, iw, buf, LESSON_EM, 14, lk->f.muted, lk, 1);
+            y += rich(ren, ix, y, iw, pa->runs, pa->n_runs, 14, lk->f.muted, lk, 1) + 8;
+            continue;
+        }
+        y += rich(ren, ix, y, iw, pa->runs, pa->n_runs, size, lk->f.fg, lk, 1);
+        y += pa->kind == LP_PARA ? 10 : 4;
+    }
+    if (st->has_question && y < bottom) {
+        y += 6;
+        float qh = 0;
+        ren_rect(ren, x - 8, y - 4, w + 16, 3, lk->accent);
+        y += 8;
+        ren_text(ren, x, y, "Predict, then check", 13, REN_BOLD, lk->accent, REN_LEFT);
+        y += 22;
+        y += plain_runs(ren, x, y, w, st->ask, LESSON_STRONG, 16, lk->f.fg, lk, 1) + 8;
+        if (st->n_choices > 0) {
+            float cx = x;
+            for (int c = 0; c < st->n_choices && c < 16; c++) {
+                snprintf(buf, sizeof buf, "%d  %s", c + 1, st->choices[c]);
+                float bw = ren_text_width(ren, buf, 15, REN_REGULAR) + 22;
+                if (cx + bw > x + w && cx > x) { cx = x; y += 36; }
+                int chosen = p->answered && p->chosen == c + 1;
+                int right = p->answered && c + 1 == st->answer;
+                RenColor bg = right ? (RenColor){60, 160, 90, 255} : chosen ? lk->error : lk->f.bg;
+                ren_rect(ren, cx, y, bw, 30, bg);
+                ren_frame(ren, cx, y, bw, 30, 1, lk->f.grid);
+                ren_text(ren, cx + 11, y + 6, buf, 15, REN_REGULAR, right || chosen ? (RenColor){255, 255, 255, 255} : lk->f.fg, REN_LEFT);
+                lay->choices[lay->n_choices++] = (UiRect){cx, y, bw, 30};
+                cx += bw + 8;
+            }
+            y += 40;
+        } else {
+            UiRect box = {x, y, fminf(200.0f, w), 32};
+            lay->answer_box = box;
+            ren_rect(ren, box.x, box.y, box.w, box.h, lk->f.bg);
+            ren_frame(ren, box.x, box.y, box.w, box.h, p->typing ? 2 : 1, p->typing ? lk->accent : lk->f.grid);
+            if (p->answered) snprintf(buf, sizeof buf, "%s", p->typed);
+            else snprintf(buf, sizeof buf, "%s%s", p->typed, p->typing ? "|" : "");
+            ren_text(ren, box.x + 8, box.y + 6, buf[0] ? buf : "type a number, Enter", 15, REN_REGULAR,
+                     buf[0] ? lk->f.fg : lk->f.muted, REN_LEFT);
+            y += 44;
+        }
+        if (p->answered) {
+            RenColor verdict = p->correct ? (RenColor){40, 150, 80, 255} : lk->error;
+            if (st->n_choices > 0)
+                snprintf(buf, sizeof buf, p->correct ? "Right." : "Not quite: the answer is %d.", st->answer);
+            else
+                snprintf(buf, sizeof buf, p->correct ? "Right." : "Not quite: the answer is %g.", st->number);
+            ren_text(ren, x, y, buf, 16, REN_BOLD, verdict, REN_LEFT);
+            y += 26;
+            qh = rich(ren, x, y, w, st->reveal_runs, st->n_reveal_runs, 15, lk->f.fg, lk, 1);
+            y += qh;
+        } else {
+            plain_runs(ren, x, y, w, st->n_choices ? "Choose with the mouse or the number keys." : "Type your answer and press Enter.",
+                       LESSON_EM, 13, lk->f.muted, lk, 1);
+        }
+    }
+    ren_clip(ren, 0, 0, 0, 0);
+    /* the step buttons at the foot of the panel */
+    float by = r.y + r.h - 40;
+    UiRect prev = {x, by, 110, 30}, next = {x + w - 110, by, 110, 30};
+    lay->lesson_prev = prev;
+    lay->lesson_next = next;
+    ren_rect(ren, prev.x, prev.y, prev.w, prev.h, p->step > 0 ? lk->chip : lk->panel);
+    ren_text(ren, prev.x + prev.w / 2, prev.y + 6, "← back", 15, REN_REGULAR, p->step > 0 ? lk->f.fg : lk->f.muted, REN_CENTER);
+    int more = p->step + 1 < l->n_steps;
+    ren_rect(ren, next.x, next.y, next.w, next.h, more ? lk->accent : lk->chip);
+    ren_text(ren, next.x + next.w / 2, next.y + 6, more ? "next →" : "the end", 15, REN_BOLD,
+             more ? (RenColor){255, 255, 255, 255} : lk->f.muted, REN_CENTER);
+    ren_text(ren, r.x + r.w / 2, by - 18, "← →: steps · Home: this step again · F2: lessons", 11, REN_REGULAR, lk->f.muted, REN_CENTER);
+}
+
+static void draw_menu(Ren *ren, const App *app, float w, float h, UiLayout *lay, const Look *lk)
+{
+    const Player *p = &app->player;
+    ren_rect(ren, 0, 0, w, h, lk->shadow);
+    float bw = fminf(760.0f, w - 80), rowh = 34;
+    float bh = (p->n_files + 1) * rowh + 90, x = (w - bw) / 2, y = fmaxf(30.0f, (h - bh) / 2);
+    ren_rect(ren, x, y, bw, bh, lk->panel);
+    ren_frame(ren, x, y, bw, bh, 2, lk->accent);
+    ren_text(ren, x + 24, y + 16, "lessons", 20, REN_BOLD, lk->f.fg, REN_LEFT);
+    ren_text(ren, x + bw - 24, y + 22, "Up/Down, Enter · Esc closes", 12, REN_REGULAR, lk->f.muted, REN_RIGHT);
+    float ry = y + 56;
+    char buf[300];
+    for (int i = 0; i <= p->n_files && i < PLAYER_MAX_LESSONS + 1; i++) {
+        UiRect r = {x + 12, ry, bw - 24, rowh - 4};
+        lay->menu[lay->n_menu++] = r;
+        int sel = app->menu_sel == i;
+        if (sel) ren_rect(ren, r.x, r.y, r.w, r.h, lk->accent_soft);
+        if (i < p->n_files) {
+            ren_text(ren, r.x + 12, r.y + 6, p->titles[i] ? p->titles[i] : "?", 16, sel ? REN_BOLD : REN_REGULAR, lk->f.fg, REN_LEFT);
+            if (p->steps[i] > 0 && p->progress[i] > 0) snprintf(buf, sizeof buf, "step %d of %d", p->progress[i], p->steps[i]);
+            else if (p->steps[i] > 0) snprintf(buf, sizeof buf, "%d steps", p->steps[i]);
+            else snprintf(buf, sizeof buf, "does not open");
+            ren_text(ren, r.x + r.w - 12, r.y + 8, buf, 13, REN_REGULAR, lk->f.muted, REN_RIGHT);
+        } else {
+            ren_text(ren, r.x + 12, r.y + 6, "no lesson: explore freely", 16, sel ? REN_BOLD : REN_REGULAR, lk->f.muted, REN_LEFT);
+        }
+        ry += rowh;
+    }
+}
+
+/* Frames the cells a lesson step points at, in the figure drawn first. */
+static void draw_highlights(Ren *ren, const App *app, const UiLayout *lay, const Look *lk)
+{
+    const Player *p = &app->player;
+    if (!app->lesson_on || p->n_highlight == 0 || lay->n_figs == 0) return;
+    const FigLayout *fl = &lay->figs[0];
+    int panel = lay->fig_views[0] == FIG_HEADS ? app->fig.head : 0;
+    for (int i = 0; i < p->n_highlight; i++) {
+        float cx, cy, size;
+        if (fig_layout_cell(fl, panel, p->highlight[i][0], p->highlight[i][1], &cx, &cy, &size))
+            ren_frame(ren, cx - 2, cy - 2, size + 4, size + 4, 3, lk->accent);
+    }
+}
+
 void ui_draw(Ren *ren, const App *app, float w, float h, UiLayout *lay)
 {
     Look lk = look_of(app->fig.dark);
@@ -612,6 +826,12 @@ void ui_draw(Ren *ren, const App *app, float w, float h, UiLayout *lay)
     draw_tabs(ren, app, w, lay, &lk);
     draw_side(ren, app, h, lay, &lk);
     UiRect main = {SIDE_W + PAD, TOP_H + TABS_H, w - SIDE_W - 2 * PAD, h - TOP_H - TABS_H - STATUS_H - 4};
+    if (app->lesson_on) {
+        /* the narration takes the right of the main area */
+        float nw = fminf(fmaxf(main.w * 0.38f, 340.0f), 560.0f);
+        draw_narration(ren, app, (UiRect){main.x + main.w - nw + PAD, main.y, nw, main.h + 4}, lay, &lk);
+        main.w -= nw + 4;
+    }
     lay->main = main;
     if (app->have_trace && main.w > 50 && main.h > 50) {
         ren_clip(ren, main.x, main.y, main.w, main.h);
@@ -625,11 +845,13 @@ void ui_draw(Ren *ren, const App *app, float w, float h, UiLayout *lay)
             draw_fig(ren, app, FIG_OUT, (UiRect){main.x + hw, main.y + hh, hw, hh}, lay);
         } else {
             draw_fig(ren, app, app_tab_view(app->tab), main, lay);
+            draw_highlights(ren, app, lay, &lk);
         }
         ren_clip(ren, 0, 0, 0, 0);
     }
     draw_status(ren, app, w, h, &lk);
-    if (app->hover_on && app->have_trace && !app->help) draw_tooltip(ren, app, w, h, &lk);
+    if (app->hover_on && app->have_trace && !app->help && !app->player.menu) draw_tooltip(ren, app, w, h, &lk);
+    if (app->player.menu) draw_menu(ren, app, w, h, lay, &lk);
     if (app->help) draw_help(ren, w, h, &lk);
 }
 
@@ -661,6 +883,21 @@ static void centre(UiRect r, float *x, float *y)
 int ui_find(const UiLayout *lay, const App *app, const char *name, float *x, float *y)
 {
     if (strcmp(name, "text") == 0) { centre(lay->text_box, x, y); return 1; }
+    if (strcmp(name, "answer") == 0 && lay->answer_box.w > 0) { centre(lay->answer_box, x, y); return 1; }
+    if (strcmp(name, "lesson:next") == 0 && lay->lesson_next.w > 0) { centre(lay->lesson_next, x, y); return 1; }
+    if (strcmp(name, "lesson:prev") == 0 && lay->lesson_prev.w > 0) { centre(lay->lesson_prev, x, y); return 1; }
+    if (strncmp(name, "choice:", 7) == 0) {
+        int c = atoi(name + 7) - 1;
+        if (c < 0 || c >= lay->n_choices) return 0;
+        centre(lay->choices[c], x, y);
+        return 1;
+    }
+    if (strncmp(name, "menu:", 5) == 0) {
+        int m = atoi(name + 5) - 1;
+        if (m < 0 || m >= lay->n_menu) return 0;
+        centre(lay->menu[m], x, y);
+        return 1;
+    }
     if (strncmp(name, "tab:", 4) == 0) {
         for (int t = 0; t < TAB_COUNT; t++)
             if (strcmp(app_tab_name((AppTab)t), name + 4) == 0) { centre(lay->tabs[t], x, y); return 1; }

@@ -37,6 +37,14 @@ typedef struct {
     int n_chips;
     UiRect chips[UI_MAX_CHIPS];
     int chip_token[UI_MAX_CHIPS];
+    /* the lesson: its narration panel, answer buttons, step buttons, menu entries */
+    UiRect narration;
+    int n_choices;
+    UiRect choices[16];
+    UiRect answer_box;           /* a numeric answer's box (w 0: none) */
+    UiRect lesson_prev, lesson_next;
+    int n_menu;
+    UiRect menu[PLAYER_MAX_LESSONS + 1]; /* the lessons, then "no lesson" */
 } UiLayout;
 
 /* Draws the whole window (w x h logical pixels) and fills lay. */
@@ -51,6 +59,7 @@ int ui_fig_at(const UiLayout *lay, float x, float y);
 int ui_in(UiRect r, float x, float y);
 
 /* Named places, for replay scripts: "text", "tab:NAME", "field:NAME", "token:N",
+ * "choice:N", "answer", "lesson:next", "lesson:prev", "menu:N" (N from 1),
  * "cell:VIEW:ROW:COL" (1-based ROW and COL, VIEW a figure view name shown on screen). Fills
  * the centre point. Returns 0 if there is no such place on screen. */
 int ui_find(const UiLayout *lay, const App *app, const char *name, float *x, float *y);

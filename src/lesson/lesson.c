@@ -404,7 +404,7 @@ static const char *math_command(Buf *o, const char *p, const char *e, int depth)
         case ',': case ';': case ':': case ' ': case '\\': math_space(o); break;
         case '!': break;
         case '|': buf_puts(o, "‖"); break;
-        default: buf_put(o, q, (size_t)n); break;   /* \{ \} \% \& \# \$ \_ and the like */
+        default: buf_cp(o, cp); break;   /* \{ \} \% \& \# \$ \_ and the like */
         }
         return q + n;
     }
@@ -433,7 +433,7 @@ static const char *math_command(Buf *o, const char *p, const char *e, int depth)
         const char *r = q;
         while (r < e && is_space(*r)) r++;
         if (r < e && *r == '[') {
-            const char *c = memchr(r, ']', (size_t)(e - r));
+            const char *c = memchr(r, ']', (size_t)(e - r < 64 ? e - r : 64));   /* short */
             if (c) {
                 math_sub(&idx, r + 1, c, depth + 1);
                 q = c + 1;
