@@ -360,11 +360,11 @@ static int needs_parens(const char *t, size_t n)
     return 0;
 }
 
-/* One symbol, possibly with sub/superscripts and primes: "d", "dₖ", "α′ᵢ". */
+/* One symbol, possibly with sub/superscripts and primes ("d", "dₖ", "α′ᵢ"), or a number. */
 static int simple_symbol(const char *t, size_t n)
 {
     unsigned cp;
-    if (n == 0) return 1;
+    if (n == 0 || strspn(t, "0123456789.") == n) return 1;
     size_t i = (size_t)next_cp(t, t + n, &cp);
     while (i < n) {
         i += (size_t)next_cp(t + i, t + n, &cp);
@@ -766,7 +766,8 @@ static char *inline_plain(const char *v)
 /* ---------------------------------------------------------------- the parser's state */
 
 typedef struct {
-    int line, col, len, base, close_line;
+    int line, col, len;
+    int base;   /* the list item's content column when the fence follows its marker, else 0 */
     char ch;
 } Fence;
 
@@ -977,17 +978,13 @@ static int scan_fences(Ctx *c)
             Fence *f = &c->fences[open];
             if (q == e) continue;
             if (w < f->base) {
-                f->close_line = k + 1;   /* the list item ended, and the block with it */
-                open = -1;
+                open = -1;   /* the list item ended, and the block with it */
             } else {
                 const char *r = q;
                 while (r < e && *r == f->ch) r++;
                 if (w - f->base <= 3 && r - q >= f->len) {
                     while (r < e && is_blank(*r)) r++;
-                    if (r == e) {
-                        f->close_line = k + 1;
-                        open = -1;
-                    }
+                    if (r == e) open = -1;
                 }
                 continue;
             }
@@ -1012,7 +1009,6 @@ static int scan_fences(Ctx *c)
         f->col = (int)(q - s) + 1;
         f->len = len;
         f->base = base;
-        f->close_line = 0;
         f->ch = ch;
         open = c->n_fences++;
     }
@@ -1100,12 +1096,10 @@ static void text_pos(const Ctx *c, const char *at, int heading, int *line, int *
         return;
     }
     where(c, at, line, col);
-    if (heading) {
-        const char *ls = c->doc + c->lines[*line - 1], *q = at;
-        while (q > ls && is_blank(q[-1])) q--;
-        const char *r = q;
-        while (r > ls && r[-1] == '#') r--;
-        if (r < q) *col = (int)(r - ls) + 1;
+    if (heading) {   /* an ATX heading's line starts with its '#' (a setext one's with text) */
+        const char *ls = c->doc + c->lines[*line - 1], *q = ls;
+        while (q < at && is_blank(*q)) q++;
+        if (q < at && *q == '#') *col = (int)(q - ls) + 1;
     }
 }
 

@@ -93,11 +93,12 @@ void lesson_free(Lesson *l);
 
 /* Sets TeX-like maths in Unicode: \alpha -> α, \alpha' -> α′, \sqrt{d_k} -> √dₖ,
  * \sum_j -> Σⱼ, x^2 -> x², q^{i} -> qⁱ, a_{i,j} -> aᵢ,ⱼ, \cdot -> ·, \top and ^T -> ᵀ,
- * \frac{a}{b} -> a/b (a part with a space or an operator in parentheses), - -> −, and the
- * other names listed in lessons/README.md; unknown commands lose their backslash. A sub- or
- * superscript is set in Unicode when every character of it has a form (digits, + − =, the
- * letters that have one; commas stay commas); otherwise the whole group is written _(...)
- * or ^(...) (x_{(1)} -> x_(1): a group already in parentheses gets no second pair).
+ * \sqrt{15} -> √15 (√(x+1) for more than one symbol or number), \frac{a}{b} -> a/b (a part
+ * with a space or an operator in parentheses), - -> −, and the other names listed in
+ * lessons/README.md; unknown commands lose their backslash. A sub- or superscript is set in
+ * Unicode when every character of it has a form (digits, + − =, the letters that have one;
+ * commas stay commas); otherwise the whole group is written _(...) or ^(...)
+ * (x_{(1)} -> x_(1): a group already in parentheses gets no second pair).
  * Writes at most len bytes, cut between characters, always NUL-terminated (len > 0). */
 void lesson_math(char *out, size_t len, const char *tex);
 
