@@ -26,6 +26,7 @@ static const int ACCENT[3] = {214, 110, 0};
  * all absolute. */
 typedef struct {
     char dir[700], config[760], export_dir[760];
+    char lessons[760];   /* ATTNLAB_LESSONS: an empty folder (no lesson opens) unless a case sets it */
 } Box;
 
 static int make_dir(const char *path)
@@ -46,7 +47,8 @@ static int box_at(Box *b, const char *name, int line)
     snprintf(b->dir, sizeof b->dir, "%s/window-%s", base, name);
     snprintf(b->config, sizeof b->config, "%s/config", b->dir);
     snprintf(b->export_dir, sizeof b->export_dir, "%s/export", b->dir);
-    if (!make_dir(b->dir) || !make_dir(b->config)) {
+    snprintf(b->lessons, sizeof b->lessons, "%s/no-lessons", b->dir);
+    if (!make_dir(b->dir) || !make_dir(b->config) || !make_dir(b->lessons)) {
         test_fail(__FILE__, line, "cannot make %s: %s", b->dir, strerror(errno));
         return 0;
     }
@@ -160,13 +162,14 @@ static const char *attnlab_bin(void)
 static int run_at(int line, const Box *b, int xvfb, const char *const *prefix, const char *const *args)
 {
     static int count;
-    static char e_cfg[900], e_exp[900], e_home[700], e_lsan[1200];
+    static char e_cfg[900], e_exp[900], e_home[700], e_lsan[1200], e_les[900];
     const char *own[] = {"SDL_VIDEODRIVER", "SDL_AUDIODRIVER", "SDL_FRAMEBUFFER_ACCELERATION", "XDG_CONFIG_HOME",
-                         "ATTNLAB_EXPORT_DIR", "HOME", "LSAN_OPTIONS", NULL};
+                         "ATTNLAB_EXPORT_DIR", "HOME", "LSAN_OPTIONS", "ATTNLAB_LESSONS", NULL};
     const char *lo = getenv("LSAN_OPTIONS");
     snprintf(e_cfg, sizeof e_cfg, "XDG_CONFIG_HOME=%s", b->config);
     snprintf(e_exp, sizeof e_exp, "ATTNLAB_EXPORT_DIR=%s", b->export_dir);
     snprintf(e_home, sizeof e_home, "HOME=%s", test_tmpdir());
+    snprintf(e_les, sizeof e_les, "ATTNLAB_LESSONS=%s", b->lessons);
     snprintf(e_lsan, sizeof e_lsan, "LSAN_OPTIONS=%s%sprint_suppressions=0", lo ? lo : "", lo && *lo ? ":" : "");
     run_free();
 
@@ -174,7 +177,7 @@ static int run_at(int line, const Box *b, int xvfb, const char *const *prefix, c
     while (environ[nenv]) nenv++;
     while (prefix && prefix[npre]) npre++;
     while (args[nargs]) nargs++;
-    char **envp = malloc(sizeof(char *) * (nenv + 8));
+    char **envp = malloc(sizeof(char *) * (nenv + 9));
     char **argv = malloc(sizeof(char *) * (npre + nargs + 2));
     if (!envp || !argv) {
         free(envp);
@@ -197,6 +200,7 @@ static int run_at(int line, const Box *b, int xvfb, const char *const *prefix, c
     envp[k++] = e_exp;
     envp[k++] = e_home;
     envp[k++] = e_lsan;
+    envp[k++] = e_les;
     envp[k] = NULL;
     size_t a = 0;
     for (size_t i = 0; i < npre; i++) argv[a++] = (char *)prefix[i];
