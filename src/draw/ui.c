@@ -671,8 +671,7 @@ static void draw_narration(Ren *ren, const App *app, UiRect r, UiLayout *lay, co
     const LessonStep *st = &l->steps[p->step < 0 ? 0 : p->step];
     ren_clip(ren, r.x, r.y, r.w, r.h);
     snprintf(buf, sizeof buf, "%s · step %d of %d", l->title, p->step + 1, l->n_steps);
-    plain_runs(ren, x, y, w, buf, 0, 13, lk->f.muted, lk, 1);
-    y += ren_line_height(ren, 13) * 1.3f + 4;
+    y += plain_runs(ren, x, y, w, buf, 0, 13, lk->f.muted, lk, 1) + 4;
     for (int s = 0; s < l->n_steps && s < 40; s++)
         ren_rect(ren, x + s * 14, y, 9, 5, s == p->step ? lk->accent : s < p->step ? lk->f.muted : lk->chip);
     y += 16;
