@@ -12,6 +12,19 @@
 
 /* ---------------------------------------------------------------- helpers */
 
+
+/* Window settings with the given size, zoom, animation and fullscreen, nothing else set. */
+static WinSettings win_of(int width, int height, float zoom, int animate, int fullscreen)
+{
+    WinSettings w = win_settings_default();
+    w.width = width;
+    w.height = height;
+    w.zoom = zoom;
+    w.animate = animate;
+    w.fullscreen = fullscreen;
+    return w;
+}
+
 static int str_eq(const char *a, const char *b)
 {
     if (!a || !b) return a == b;
@@ -458,7 +471,7 @@ static void round_trip_everything_changed(void)
     SceneSpec sp;
     scene_spec_init(&sp);
     FigOptions o = fig_options_default();
-    WinSettings w = {1024, 700, 1.25f, 0, 1, "", 0};
+    WinSettings w = win_of(1024, 700, 1.25f, 0, 1);
     APPLY(&sp, &o, kv);
     EXPECT_ROUND_TRIP(&sp, &o, NULL);
     EXPECT_ROUND_TRIP(&sp, &o, &w);
@@ -600,7 +613,7 @@ static void settings_save_then_load_round_trip(void)
     scene_spec_init(&sp);
     scene_spec_init(&back);
     FigOptions o = fig_options_default(), bo = fig_options_default();
-    WinSettings w = {900, 640, 1.75f, 0, 1, "", 0}, bw = win_settings_default();
+    WinSettings w = win_of(900, 640, 1.75f, 0, 1), bw = win_settings_default();
     int applied = apply_at(&sp, &o, kv, __LINE__);
     int saved = applied ? settings_save(&sp, &o, &w, err, sizeof err) : -1;
     char path[600];
@@ -646,7 +659,7 @@ static void corrupt_settings_leave_everything_untouched(void)
     int set = scene_set(&sp, "heads", "3", err, sizeof err) == 0 &&
               scene_set(&before, "heads", "3", err, sizeof err) == 0;
     FigOptions o = fig_options_default(), o0 = o;
-    WinSettings w = {640, 480, 1.0f, 1, 0, "", 0}, w0 = w;
+    WinSettings w = win_of(640, 480, 1.0f, 1, 0), w0 = w;
     int r = settings_load(&sp, &o, &w, warn, sizeof warn);
     int same = same_spec_at(&sp, &before, __LINE__) && same_fig_at(&o, &o0, __LINE__);
     scene_spec_free(&sp);
@@ -671,7 +684,7 @@ static void missing_settings_file_returns_0(void)
     SceneSpec sp;
     scene_spec_init(&sp);
     FigOptions o = fig_options_default(), o0 = o;
-    WinSettings w = {640, 480, 2.0f, 0, 1, "", 0}, w0 = w;
+    WinSettings w = win_of(640, 480, 2.0f, 0, 1), w0 = w;
     int r = settings_load(&sp, &o, &w, warn, sizeof warn);
     int text_ok = str_eq(sp.text, "I saw a saw");
     scene_spec_free(&sp);

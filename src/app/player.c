@@ -394,6 +394,42 @@ static void show(Player *p, App *app, int step, int revealed)
     app->dirty = 1;
 }
 
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+void player_progress_from(Player *p, const char *progress)
+{
+    for (int i = 0; i < p->n_files; i++) {
+        const char *name = base_name(p->files[i]);
+        size_t nl = strlen(name);
+        for (const char *q = progress; *q;) {
+            if (strncmp(q, name, nl) == 0 && q[nl] == '=') p->progress[i] = atoi(q + nl + 1);
+            const char *sp = strchr(q, ' ');
+            if (!sp) break;
+            q = sp + 1;
+        }
+    }
+}
+
+/* The furthest step of every lesson, as WinSettings keeps it. */
+static void progress_to(const Player *p, char *out, size_t len)
+{
+    size_t at = 0;
+    out[0] = 0;
+    for (int i = 0; i < p->n_files; i++) {
+        if (p->progress[i] <= 0) continue;
+        int n = snprintf(out + at, len - at, "%s=%d ", base_name(p->files[i]), p->progress[i]);
+        if (n < 0 || (size_t)n >= len - at) {
+            out[at] = 0;
+            return;
+        }
+        at += (size_t)n;
+    }
+}
+
 void player_show(Player *p, App *app, int step)
 {
     if (!p->loaded) return;
@@ -407,6 +443,7 @@ void player_show(Player *p, App *app, int step)
     show(p, app, step, p->answered);
     for (int i = 0; i < p->n_files; i++)
         if (strcmp(p->files[i], p->path) == 0 && p->progress[i] < step + 1) p->progress[i] = step + 1;
+    progress_to(p, app->win.progress, sizeof app->win.progress);
     snprintf(app->win.lesson, sizeof app->win.lesson, "%s", p->path);
     app->win.lesson_step = step + 1;
     if (!app->status_error)
@@ -419,6 +456,13 @@ int player_open(Player *p, App *app, const char *path, int step)
     char err[700];
     if (player_load(&l, path, err, sizeof err)) {
         snprintf(p->error, sizeof p->error, "%s", err);
+        if (!p->loaded) {
+            /* nothing open: remember the file, so that player_poll opens it once fixed */
+            if (path != p->path) snprintf(p->path, sizeof p->path, "%s", path);
+            dir_of(p->path, p->dir, sizeof p->dir);
+            p->mtime = file_mtime(p->path);
+            p->step = step;
+        }
         app_status(app, 1, "%s", err);
         app->dirty = 1;
         return -1;
@@ -427,7 +471,7 @@ int player_open(Player *p, App *app, const char *path, int step)
     p->lesson = l;
     p->loaded = 1;
     p->error[0] = 0;
-    snprintf(p->path, sizeof p->path, "%s", path);
+    if (path != p->path) snprintf(p->path, sizeof p->path, "%s", path); /* player_poll passes p->path */
     dir_of(path, p->dir, sizeof p->dir);
     p->mtime = file_mtime(path);
     p->step = -1;

@@ -53,6 +53,9 @@ int player_lessons_dir(char *out, size_t len);
 /* Lists the *.md lessons of a folder (README.md excluded), sorted, with their titles. */
 void player_scan(Player *p, const char *dir);
 
+/* Fills each listed lesson's furthest step from WinSettings' progress list. */
+void player_progress_from(Player *p, const char *progress);
+
 /* Reads, parses and checks a lesson. Returns 0, or -1 with "FILE:LINE:COLUMN: message" in
  * err. out is untouched on failure. */
 int player_load(Lesson *out, const char *path, char *err, size_t errlen);

@@ -51,7 +51,7 @@ static int in_list(const char *key, const char *const *list)
 }
 
 static const char *const win_keys[] = {"window-width", "window-height", "zoom", "animate",
-                                       "fullscreen", "lesson", "lesson-step", NULL};
+                                       "fullscreen", "lesson", "lesson-step", "lesson-progress", NULL};
 
 static int set_on_off(int *slot, const char *key, const char *v, char *msg, size_t msglen)
 {
@@ -94,6 +94,22 @@ static int win_set(WinSettings *w, const char *key, const char *v, char *msg, si
     if (strcmp(key, "lesson") == 0) {
         if (strlen(v) >= sizeof w->lesson) return fail(msg, msglen, "lesson: the path is too long");
         snprintf(w->lesson, sizeof w->lesson, "%s", v);
+        return 0;
+    }
+    if (strcmp(key, "lesson-progress") == 0) {
+        /* "FILE STEP": kept as FILE=STEP in a space-separated list */
+        char name[256];
+        long step;
+        int used = 0;
+        if (sscanf(v, "%255s %ld%n", name, &step, &used) != 2 || v[used] || step < 1 || step > 100000 ||
+            strchr(name, '='))
+            return fail(msg, msglen, "lesson-progress: expected a lesson's file name and a step, as in 05-computing-b1.md 4");
+        size_t have = strlen(w->progress);
+        int n = snprintf(w->progress + have, sizeof w->progress - have, "%s=%ld ", name, step);
+        if (n < 0 || (size_t)n >= sizeof w->progress - have) {
+            w->progress[have] = 0;
+            return fail(msg, msglen, "lesson-progress: too many lessons remembered");
+        }
         return 0;
     }
     if (strcmp(key, "lesson-step") == 0) {
@@ -257,6 +273,14 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
         if (win->lesson[0]) {
             put_line(b, "lesson", win->lesson);
             out_printf(b, "lesson-step = %d\n", win->lesson_step > 0 ? win->lesson_step : 1);
+        }
+        for (const char *p = win->progress; *p;) {
+            const char *end = strchr(p, ' ');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            const char *eq = memchr(p, '=', len);
+            if (eq) out_printf(b, "lesson-progress = %.*s %.*s\n", (int)(eq - p), p, (int)(len - (size_t)(eq - p) - 1), eq + 1);
+            p += len;
+            while (*p == ' ') p++;
         }
     }
 }

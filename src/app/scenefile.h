@@ -27,6 +27,8 @@ typedef struct {
     int fullscreen;
     char lesson[1024];   /* the lesson open last ("" = none) */
     int lesson_step;     /* its step, from 1 */
+    char progress[4096]; /* every lesson's furthest step: "FILE=STEP" entries, space-separated,
+                            FILE the lesson's file name ("lesson-progress = FILE STEP" lines) */
 } WinSettings;
 
 WinSettings win_settings_default(void);

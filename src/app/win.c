@@ -531,11 +531,15 @@ int win_run(const char *scene_path, const char *replay_path)
     SDL_SetWindowMinimumSize(w.window, 640, 420);
     app->cursor = (int)strlen(app->spec.text ? app->spec.text : "");
     char lessons[1024];
-    if (player_lessons_dir(lessons, sizeof lessons) == 0) player_scan(&app->player, lessons);
+    if (player_lessons_dir(lessons, sizeof lessons) == 0) {
+        player_scan(&app->player, lessons);
+        player_progress_from(&app->player, app->win.progress);
+    }
     size_t sl = scene_path ? strlen(scene_path) : 0;
     if (scene_path && sl > 3 && strcmp(scene_path + sl - 3, ".md") == 0) {
-        /* a lesson file */
-        if (player_open(&app->player, app, scene_path, 0) == 0) app->lesson_on = 1;
+        /* a lesson file: one that does not open shows where it is wrong, and opens once fixed */
+        player_open(&app->player, app, scene_path, 0);
+        app->lesson_on = 1;
     } else if (scene_path) {
         app_open_scene(app, scene_path);
     } else {
