@@ -877,6 +877,12 @@ void app_apply(App *app, const Action *a)
         app->dirty = 1;
         break;
     }
+    case ACT_NARRATION_SCROLL: {
+        Player *p = &app->player;
+        p->scroll = fminf(fmaxf(p->scroll + a->f, 0.0f), p->scroll_max);
+        app->dirty = 1;
+        break;
+    }
     case ACT_ANSWER_BACKSPACE: {
         Player *p = &app->player;
         size_t l = strlen(p->typed);

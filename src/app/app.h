@@ -75,6 +75,7 @@ typedef enum {
     ACT_ANSWER,                        /* i: a choice, 1-based; 0 submits the typed number */
     ACT_ANSWER_TYPE,                   /* text: characters of a numeric answer */
     ACT_ANSWER_BACKSPACE,
+    ACT_NARRATION_SCROLL,              /* f: logical pixels to scroll down (negative: up) */
 } ActionKind;
 
 typedef struct {

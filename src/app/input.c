@@ -270,6 +270,11 @@ int input_translate(Input *in, const SDL_Event *e, const App *app, const UiLayou
     case SDL_MOUSEWHEEL: {
         float x = in->mouse_x / zoom, y = in->mouse_y / zoom;
         FigHit hit;
+        if (app->lesson_on && lay->narration.w > 0 && ui_in(lay->narration, x, y) && e->wheel.y != 0) {
+            out[0] = act(ACT_NARRATION_SCROLL, 0);
+            out[0].f = e->wheel.y > 0 ? -60.0f : 60.0f;
+            return 1;
+        }
         if (e->wheel.y == 0 || !ui_hit(lay, x, y, &hit)) return 0;
         out[0] = act(ACT_VIEW_ZOOM, 0);
         out[0].hit = hit;

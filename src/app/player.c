@@ -438,6 +438,7 @@ void player_show(Player *p, App *app, int step)
     if (step != p->step) {
         p->answered = p->chosen = p->correct = p->typing = 0;
         p->typed[0] = 0;
+        p->scroll = 0;
     }
     p->step = step;
     show(p, app, step, p->answered);

@@ -31,6 +31,8 @@ typedef struct {
     int correct;
     char typed[64];            /* a numeric answer being typed */
     int typing;
+    float scroll;              /* how far the narration is scrolled up, logical pixels */
+    float scroll_max;          /* set by the drawing: how far it can scroll */
     /* the step's highlighted cells, 0-based (row, col) */
     int n_highlight;
     int highlight[PLAYER_MAX_HIGHLIGHT][2];

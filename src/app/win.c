@@ -45,6 +45,7 @@ static void draw(Win *w)
     w->app.now = w->replaying ? w->replay_clock : clock_s();
     ui_draw(w->ren, &w->app, pw / scale, ph / scale, &w->lay);
     w->app.dirty = 0;
+    w->app.player.scroll_max = w->lay.narration_scroll_max;
     /* the screen may have moved under a still mouse (a new tab, a new step): what it hovers
      * is looked up again, and the frame drawn once more if that changed */
     if (w->app.hover_on) {

@@ -669,7 +669,10 @@ static void draw_narration(Ren *ren, const App *app, UiRect r, UiLayout *lay, co
     }
     const Lesson *l = &p->lesson;
     const LessonStep *st = &l->steps[p->step < 0 ? 0 : p->step];
-    ren_clip(ren, r.x, r.y, r.w, r.h);
+    /* the text scrolls (mouse wheel) when it is taller than the panel; the step buttons stay */
+    float top = y, view_h = bottom - top;
+    ren_clip(ren, r.x, top, r.w, view_h + 8);
+    y -= p->scroll;
     snprintf(buf, sizeof buf, "%s · step %d of %d", l->title, p->step + 1, l->n_steps);
     y += plain_runs(ren, x, y, w, buf, 0, 13, lk->f.muted, lk, 1) + 4;
     for (int s = 0; s < l->n_steps && s < 40; s++)
@@ -677,7 +680,7 @@ static void draw_narration(Ren *ren, const App *app, UiRect r, UiLayout *lay, co
     y += 16;
     y += plain_runs(ren, x, y, w, st->title, LESSON_STRONG, 21, lk->f.fg, lk, 1) + 8;
     float size = 16;
-    for (int i = 0; i < st->n_paras && y < bottom; i++) {
+    for (int i = 0; i < st->n_paras; i++) {
         const LessonPara *pa = &st->paras[i];
         float ix = x, iw = w;
         if (pa->kind == LP_BULLET || pa->kind == LP_NUMBERED) {
@@ -700,7 +703,7 @@ static void draw_narration(Ren *ren, const App *app, UiRect r, UiLayout *lay, co
         y += rich(ren, ix, y, iw, pa->runs, pa->n_runs, size, lk->f.fg, lk, 1);
         y += pa->kind == LP_PARA ? 10 : 4;
     }
-    if (st->has_question && y < bottom) {
+    if (st->has_question) {
         y += 6;
         float qh = 0;
         ren_rect(ren, x - 8, y - 4, w + 16, 3, lk->accent);
@@ -720,13 +723,15 @@ static void draw_narration(Ren *ren, const App *app, UiRect r, UiLayout *lay, co
                 ren_rect(ren, cx, y, bw, 30, bg);
                 ren_frame(ren, cx, y, bw, 30, 1, lk->f.grid);
                 ren_text(ren, cx + 11, y + 6, buf, 15, REN_REGULAR, right || chosen ? (RenColor){255, 255, 255, 255} : lk->f.fg, REN_LEFT);
-                lay->choices[lay->n_choices++] = (UiRect){cx, y, bw, 30};
+                /* a choice scrolled out of view cannot be clicked */
+                int visible = y >= top && y + 30 <= bottom + 8;
+                lay->choices[lay->n_choices++] = visible ? (UiRect){cx, y, bw, 30} : (UiRect){0, 0, 0, 0};
                 cx += bw + 8;
             }
             y += 40;
         } else {
             UiRect box = {x, y, fminf(200.0f, w), 32};
-            lay->answer_box = box;
+            if (y >= top && y + 32 <= bottom + 8) lay->answer_box = box;
             ren_rect(ren, box.x, box.y, box.w, box.h, lk->f.bg);
             ren_frame(ren, box.x, box.y, box.w, box.h, p->typing ? 2 : 1, p->typing ? lk->accent : lk->f.grid);
             if (p->answered) snprintf(buf, sizeof buf, "%s", p->typed);
@@ -751,6 +756,15 @@ static void draw_narration(Ren *ren, const App *app, UiRect r, UiLayout *lay, co
         }
     }
     ren_clip(ren, 0, 0, 0, 0);
+    float content = y + p->scroll - top;
+    lay->narration_scroll_max = content > view_h ? content - view_h + 16 : 0;
+    if (lay->narration_scroll_max > 0) {
+        /* a bar shows where in the text the view is, and that there is more */
+        float bar_h = view_h * view_h / (content + 16), bar_y = top + (view_h - bar_h) * (p->scroll / lay->narration_scroll_max);
+        ren_rect(ren, r.x + r.w - 6, bar_y, 4, bar_h, lk->f.muted);
+        if (p->scroll < lay->narration_scroll_max - 1)
+            ren_text(ren, r.x + r.w / 2, bottom - 4, "more below: scroll", 11, REN_ITALIC, lk->accent, REN_CENTER);
+    }
     /* the step buttons at the foot of the panel */
     float by = r.y + r.h - 40;
     UiRect prev = {x, by, 110, 30}, next = {x + w - 110, by, 110, 30};

@@ -39,6 +39,7 @@ typedef struct {
     int chip_token[UI_MAX_CHIPS];
     /* the lesson: its narration panel, answer buttons, step buttons, menu entries */
     UiRect narration;
+    float narration_scroll_max;  /* how far the narration can scroll */
     int n_choices;
     UiRect choices[16];
     UiRect answer_box;           /* a numeric answer's box (w 0: none) */
