@@ -73,11 +73,14 @@ bench: deps
 	./build/bench
 
 install: build/attnlab
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/attnlab/lessons/data
 	install -m 755 build/attnlab $(DESTDIR)$(PREFIX)/bin/attnlab
+	install -m 644 lessons/*.md $(DESTDIR)$(PREFIX)/share/attnlab/lessons/
+	install -m 644 lessons/data/* $(DESTDIR)$(PREFIX)/share/attnlab/lessons/data/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/attnlab
+	rm -rf $(DESTDIR)$(PREFIX)/share/attnlab
 
 clean:
 	rm -rf build
