@@ -48,6 +48,10 @@ static int ref_allowed(const AttnScene *s, int i, int j)
         }
         return 0;
     case ATTN_MASK_CUSTOM: return s->mask_matrix[(size_t)i * s->n + j] != 0;
+    case ATTN_MASK_CONV: {
+        int gw = s->grid_w > 0 ? s->grid_w : s->n, half = s->mask_param / 2;
+        return abs(i / gw - j / gw) <= half && abs(i % gw - j % gw) <= half;
+    }
     }
     return -1;
 }
@@ -1373,8 +1377,111 @@ static void random_weights_depend_on_seed_only(void)
     attn_trace_free(&b);
 }
 
+/* ---------------------------------------------------------------- pictures */
+
+static const char *const grid_tokens[16] = {"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8",
+                                            "p9", "p10", "p11", "p12", "p13", "p14", "p15", "p16"};
+
+static void conv_mask_is_a_receptive_field(void)
+{
+    AttnScene s = attn_scene_default();
+    s.n = 16;
+    s.tokens = grid_tokens;
+    s.grid_w = 4;
+    s.mask = ATTN_MASK_CONV;
+    s.mask_param = 3;
+    AttnTrace t;
+    memset(&t, 0, sizeof t);
+    char err[256];
+    EXPECT_MSG(attn_forward(&t, &s, err, sizeof err) == 0, "%s", err);
+    int allowed = 0;
+    for (int i = 0; i < 16; i++)
+        for (int j = 0; j < 16; j++) {
+            int want = abs(i / 4 - j / 4) <= 1 && abs(i % 4 - j % 4) <= 1;
+            allowed += want;
+            if (attn_allowed(&t, i, j) != want) { attn_trace_free(&t); EXPECT_MSG(0, "(%d,%d) allowed %d", i, j, !want); }
+            if (!want && t.head[0].weights[i * 16 + j] != 0.0f) { attn_trace_free(&t); EXPECT_MSG(0, "(%d,%d) masked but weighted", i, j); }
+        }
+    attn_trace_free(&t);
+    /* corners see 4 patches, edges 6, the middle 9: 4*4 + 8*6 + 4*9 */
+    EXPECT_INT(allowed, 4 * 4 + 8 * 6 + 4 * 9);
+    s.mask_param = 2;
+    EXPECT(attn_check(&s, err, sizeof err) != 0);
+    EXPECT(strstr(err, "odd") != NULL);
+}
+
+static void pe_2d_encodes_row_then_column(void)
+{
+    float pe[6 * 8], row[3 * 4], col[3 * 4];
+    attn_posenc_fill_grid(pe, ATTN_PE_2D, 6, 8, 1, 3);
+    /* an independent sinusoid for 4 dimensions */
+    for (int p = 0; p < 3; p++)
+        for (int m = 0; m < 4; m++) {
+            double angle = p / pow(10000.0, (double)(m - (m & 1)) / 4);
+            row[p * 4 + m] = col[p * 4 + m] = (float)((m & 1) ? cos(angle) : sin(angle));
+        }
+    for (int p = 0; p < 6; p++)
+        for (int m = 0; m < 4; m++) {
+            EXPECT_NEAR(pe[p * 8 + m], row[(p / 3) * 4 + m], 1e-6);
+            EXPECT_NEAR(pe[p * 8 + 4 + m], col[(p % 3) * 4 + m], 1e-6);
+        }
+    /* without a grid, 2d falls back to the 1-D encoding */
+    float one[4 * 8], sin1[4 * 8];
+    attn_posenc_fill_grid(one, ATTN_PE_2D, 4, 8, 1, 0);
+    attn_posenc_fill(sin1, ATTN_PE_SINUSOIDAL, 4, 8, 1);
+    EXPECT_ALL_NEAR(one, sin1, 32, 0);
+}
+
+static void features_are_embedded(void)
+{
+    float feat[16 * 12], emb[12 * 8];
+    rng_fill(feat, 16 * 12, 1.0);
+    rng_fill(emb, 12 * 8, 0.5);
+    AttnScene s = attn_scene_default();
+    s.n = 16;
+    s.tokens = grid_tokens;
+    s.features = feat;
+    s.d_feature = 12;
+    s.embed = emb;
+    AttnTrace t;
+    memset(&t, 0, sizeof t);
+    char err[256];
+    EXPECT_MSG(attn_forward(&t, &s, err, sizeof err) == 0, "%s", err);
+    double worst = 0;
+    for (int i = 0; i < 16; i++)
+        for (int m = 0; m < 8; m++) {
+            double a = 0;
+            for (int f = 0; f < 12; f++) a += (double)feat[i * 12 + f] * emb[f * 8 + m];
+            worst = fmax(worst, fabs(a - t.a[i * 8 + m]));
+        }
+    int kept = t.d_feature == 12 && t.features && t.embed && t.features[5] == feat[5] && t.embed[7] == emb[7];
+    attn_trace_free(&t);
+    EXPECT_MSG(worst < 1e-5, "a differs from features E by %g", worst);
+    EXPECT(kept);
+    /* without an embedding the seeded one is used: the same seed gives the same a */
+    s.embed = NULL;
+    AttnTrace t1, t2;
+    memset(&t1, 0, sizeof t1);
+    memset(&t2, 0, sizeof t2);
+    EXPECT(attn_forward(&t1, &s, err, sizeof err) == 0);
+    EXPECT(attn_forward(&t2, &s, err, sizeof err) == 0);
+    int same = memcmp(t1.a, t2.a, sizeof(float) * 16 * 8) == 0;
+    s.seed = 2;
+    attn_trace_free(&t2);
+    memset(&t2, 0, sizeof t2);
+    EXPECT(attn_forward(&t2, &s, err, sizeof err) == 0);
+    int differs = memcmp(t1.a, t2.a, sizeof(float) * 16 * 8) != 0;
+    attn_trace_free(&t1);
+    attn_trace_free(&t2);
+    EXPECT(same);
+    EXPECT(differs);
+}
+
 void suite_attn(void)
 {
+    RUN(conv_mask_is_a_receptive_field);
+    RUN(pe_2d_encodes_row_then_column);
+    RUN(features_are_embedded);
     RUN(hand_computed_three_tokens);
     RUN(softmax_rows_sum_to_one);
     RUN(masked_weights_are_exactly_zero);

@@ -49,6 +49,7 @@ const char *attn_posenc_name(AttnPosenc p)
     case ATTN_PE_NONE: return "none";
     case ATTN_PE_SINUSOIDAL: return "sinusoidal";
     case ATTN_PE_LEARNED: return "learned";
+    case ATTN_PE_2D: return "2d";
     }
     return "?";
 }
@@ -69,6 +70,7 @@ void attn_mask_spec(char *out, size_t len, AttnMaskKind kind, int param)
     case ATTN_MASK_PADDING: snprintf(out, len, "padding:%d", param); break;
     case ATTN_MASK_GRAPH: snprintf(out, len, "graph"); break;
     case ATTN_MASK_CUSTOM: snprintf(out, len, "custom"); break;
+    case ATTN_MASK_CONV: snprintf(out, len, "conv:%d", param); break;
     }
 }
 
@@ -137,6 +139,10 @@ int attn_check(const AttnScene *s, char *err, size_t errlen)
                             e + 1, i + 1, j + 1, s->n);
         }
         break;
+    case ATTN_MASK_CONV:
+        if (s->mask_param < 1 || s->mask_param % 2 == 0 || s->mask_param > 99)
+            return fail(err, errlen, "conv %d: the receptive field must be odd, 1..99", s->mask_param);
+        break;
     case ATTN_MASK_CUSTOM:
         if (!s->mask_matrix) return fail(err, errlen, "custom mask without a matrix");
         break;
@@ -145,6 +151,13 @@ int attn_check(const AttnScene *s, char *err, size_t errlen)
     int d_att = s->d_att ? s->d_att : s->d_head;
     size_t hd = (size_t)s->heads * s->d_model * s->d_head;
     if (s->vectors && check_values(s->vectors, (size_t)s->n * s->d_model, "input vectors", err, errlen)) return -1;
+    if (s->features) {
+        if (s->d_feature < 1 || s->d_feature > ATTN_MAX_D_FEATURE)
+            return fail(err, errlen, "%d features a token is outside 1..%d", s->d_feature, ATTN_MAX_D_FEATURE);
+        if (check_values(s->features, (size_t)s->n * s->d_feature, "features", err, errlen)) return -1;
+        if (s->embed && check_values(s->embed, (size_t)s->d_feature * s->d_model, "patch embedding", err, errlen)) return -1;
+    }
+    if (s->grid_w < 0 || s->grid_w > ATTN_MAX_N) return fail(err, errlen, "grid width %d is outside 0..%d", s->grid_w, ATTN_MAX_N);
     if (s->params.wq && check_values(s->params.wq, hd, "Wq", err, errlen)) return -1;
     if (s->params.wk && check_values(s->params.wk, hd, "Wk", err, errlen)) return -1;
     if (s->params.wv && check_values(s->params.wv, hd, "Wv", err, errlen)) return -1;
@@ -196,7 +209,29 @@ void attn_embed(float *out, const char *token, int d)
     for (int m = 0; m < d; m++) out[m] = bell(h + (uint64_t)m);
 }
 
-enum { TAG_WQ = 1, TAG_WK, TAG_WV, TAG_WO, TAG_WA, TAG_VA, TAG_PE };
+enum { TAG_WQ = 1, TAG_WK, TAG_WV, TAG_WO, TAG_WA, TAG_VA, TAG_PE, TAG_EMBED };
+
+void attn_posenc_fill_grid(float *out, AttnPosenc kind, int n, int d, uint64_t seed, int grid_w)
+{
+    if (kind != ATTN_PE_2D || grid_w <= 0) {
+        attn_posenc_fill(out, kind == ATTN_PE_2D ? ATTN_PE_SINUSOIDAL : kind, n, d, seed);
+        return;
+    }
+    /* the two halves are 1-D encodings of the row and of the column, computed by position */
+    int dr = d / 2, dc = d - dr, rows = (n + grid_w - 1) / grid_w;
+    float *er = malloc(sizeof(float) * (size_t)(rows > grid_w ? rows : grid_w) * (size_t)(dr > dc ? dr : dc));
+    if (!er) {
+        memset(out, 0, sizeof(float) * (size_t)n * (size_t)d);
+        return;
+    }
+    if (dr > 0) {
+        attn_posenc_fill(er, ATTN_PE_SINUSOIDAL, rows, dr, seed);
+        for (int p = 0; p < n; p++) memcpy(out + (size_t)p * d, er + (size_t)(p / grid_w) * dr, sizeof(float) * (size_t)dr);
+    }
+    attn_posenc_fill(er, ATTN_PE_SINUSOIDAL, grid_w, dc, seed);
+    for (int p = 0; p < n; p++) memcpy(out + (size_t)p * d + dr, er + (size_t)(p % grid_w) * dc, sizeof(float) * (size_t)dc);
+    free(er);
+}
 
 void attn_posenc_fill(float *out, AttnPosenc kind, int n, int d, uint64_t seed)
 {
@@ -280,9 +315,11 @@ static void layout(AttnTrace *t, HeadScratch *hs, Scratch *scratch, Carver *cv, 
     char *text = CARVE(cv, char, token_bytes);
     (void)text;
     t->a = CARVE(cv, float, (size_t)n * dm);
+    t->features = s->features ? CARVE(cv, float, (size_t)n * s->d_feature) : NULL;
+    t->embed = s->features ? CARVE(cv, float, (size_t)s->d_feature * dm) : NULL;
     t->pe = CARVE(cv, float, (size_t)n * dm);
     t->x = CARVE(cv, float, (size_t)n * dm);
-    t->mask_matrix = (s->mask == ATTN_MASK_GRAPH || s->mask == ATTN_MASK_CUSTOM)
+    t->mask_matrix = (s->mask == ATTN_MASK_GRAPH || s->mask == ATTN_MASK_CUSTOM || s->mask == ATTN_MASK_CONV)
                          ? CARVE(cv, unsigned char, (size_t)n * n) : NULL;
     t->head = CARVE(cv, AttnHead, H);
     AttnHead tmp;
@@ -360,6 +397,16 @@ static void build_mask_matrix(AttnTrace *t, const AttnScene *s)
     unsigned char *m = t->mask_matrix;
     if (s->mask == ATTN_MASK_CUSTOM) {
         for (size_t c = 0; c < (size_t)n * n; c++) m[c] = s->mask_matrix[c] != 0;
+        return;
+    }
+    if (s->mask == ATTN_MASK_CONV) {
+        /* a K x K receptive field on the grid (a sequence is a grid one row high) */
+        int gw = s->grid_w > 0 ? s->grid_w : n, half = s->mask_param / 2;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                int dr = i / gw - j / gw, dc = i % gw - j % gw;
+                m[(size_t)i * n + j] = dr >= -half && dr <= half && dc >= -half && dc <= half;
+            }
         return;
     }
     memset(m, 0, (size_t)n * n);
@@ -595,12 +642,24 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
         text += len;
     }
 
-    for (int i = 0; i < n; i++) {
-        float *ai = t->a + (size_t)i * dm;
-        if (s->vectors) memcpy(ai, s->vectors + (size_t)i * dm, sizeof(float) * (size_t)dm);
-        else attn_embed(ai, s->tokens[i], dm);
+    t->d_feature = s->features && !s->vectors ? s->d_feature : 0;
+    t->grid_w = s->grid_w;
+    if (t->d_feature) {
+        /* pixels or patches: a = features E, the patch embedding (seeded random, scaled so
+         * that a has about unit size whatever the number of features) */
+        size_t fe = (size_t)n * s->d_feature;
+        memcpy(t->features, s->features, sizeof(float) * fe);
+        if (s->embed) memcpy(t->embed, s->embed, sizeof(float) * (size_t)s->d_feature * dm);
+        else fill_random(t->embed, s->d_feature, dm, (float)(2.0 / sqrt((double)s->d_feature)), s->seed, TAG_EMBED, 0);
+        mat_mul(t->a, t->features, t->embed, n, s->d_feature, dm);
+    } else {
+        for (int i = 0; i < n; i++) {
+            float *ai = t->a + (size_t)i * dm;
+            if (s->vectors) memcpy(ai, s->vectors + (size_t)i * dm, sizeof(float) * (size_t)dm);
+            else attn_embed(ai, s->tokens[i], dm);
+        }
     }
-    attn_posenc_fill(t->pe, s->posenc, n, dm, s->seed);
+    attn_posenc_fill_grid(t->pe, s->posenc, n, dm, s->seed, s->grid_w);
     for (size_t c = 0; c < (size_t)n * dm; c++) t->x[c] = t->a[c] + t->pe[c];
     if (t->mask_matrix) build_mask_matrix(t, s);
 

@@ -21,6 +21,7 @@
 #define ATTN_MAX_HEADS 64
 #define ATTN_MAX_D_HEAD 1024   /* size of q, k, v per head */
 #define ATTN_MAX_D_ATT 1024    /* hidden size of additive scoring */
+#define ATTN_MAX_D_FEATURE 12288 /* raw features per token (a 64 x 64 RGB patch) */
 #define ATTN_MAX_CELLS (8LL * 4096 * 4096) /* heads * N * N: score and weight cells in all */
 #define ATTN_MAX_TEMPERATURE 1e6f
 #define ATTN_MIN_TEMPERATURE 1e-6f
@@ -32,9 +33,13 @@ typedef enum {
     ATTN_MASK_WINDOW,  /* query i sees keys |i - j| <= mask_param */
     ATTN_MASK_PADDING, /* the last mask_param tokens are padding: no query sees them */
     ATTN_MASK_GRAPH,   /* query i sees itself and its neighbours in an undirected edge list */
-    ATTN_MASK_CUSTOM   /* an explicit n x n 0/1 matrix, 1 = allowed */
+    ATTN_MASK_CUSTOM,  /* an explicit n x n 0/1 matrix, 1 = allowed */
+    ATTN_MASK_CONV     /* a CNN's receptive field on a grid of grid_w tokens a row: query i sees
+                          keys within mask_param / 2 rows and columns of it (mask_param odd) */
 } AttnMaskKind;
-typedef enum { ATTN_PE_NONE, ATTN_PE_SINUSOIDAL, ATTN_PE_LEARNED } AttnPosenc;
+/* ATTN_PE_2D: on a grid of grid_w tokens a row, the first d/2 dimensions are the sinusoidal
+ * encoding of the token's row, the rest that of its column (each with its own d). */
+typedef enum { ATTN_PE_NONE, ATTN_PE_SINUSOIDAL, ATTN_PE_LEARNED, ATTN_PE_2D } AttnPosenc;
 typedef enum { ATTN_NORM_SOFTMAX, ATTN_NORM_RELU } AttnNorm;
 typedef enum { ATTN_WEIGHTS_RANDOM, ATTN_WEIGHTS_IDENTITY } AttnWeightsPreset;
 
@@ -49,6 +54,10 @@ typedef struct {
     int n;                   /* number of tokens */
     const char *const *tokens; /* n UTF-8 strings (borrowed) */
     const float *vectors;    /* n x d_model explicit inputs a^i, or NULL: hashed embeddings */
+    const float *features;   /* n x d_feature raw features (pixels, patches): a = features E */
+    int d_feature;
+    const float *embed;      /* d_feature x d_model patch embedding E, or NULL: seeded random */
+    int grid_w;              /* tokens per row of a 2-D grid (pictures), 0 for a sequence */
     int d_model, heads, d_head;
     int d_att;               /* additive scoring's hidden size; 0 means d_head */
     AttnScore score;
@@ -96,10 +105,14 @@ typedef struct {
     uint64_t seed;
     AttnWeightsPreset weights_preset;
     int explicit_vectors;    /* 1 when a^i came from the scene, 0 when hashed */
+    int d_feature;           /* 0 unless a came from features */
+    int grid_w;
     float scale;             /* scaled = scores * scale: 1/sqrt(d_head) or 1 */
 
     char **tokens;           /* n copies of the token strings */
     float *a, *pe, *x;       /* n x d_model: inputs, positional encodings, x = a + pe */
+    float *features;         /* n x d_feature, when a came from features (else NULL) */
+    float *embed;            /* d_feature x d_model, likewise */
     unsigned char *mask_matrix; /* n x n for GRAPH and CUSTOM masks, else NULL
                                    (use attn_allowed, which covers every kind) */
     AttnHead *head;          /* heads entries */
@@ -132,16 +145,20 @@ float attn_scaled(const AttnTrace *t, int h, int i, int j);   /* scores[i][j] * 
 void attn_embed(float *out, const char *token, int d);
 
 /* Positional encodings for positions 0..n-1, d <= ATTN_MAX_D_MODEL. out: n x d.
- * sinusoidal: out[p][2i] = sin(p / 10000^(2i/d)), out[p][2i+1] = cos(p / 10000^(2i/d)). */
+ * sinusoidal: out[p][2i] = sin(p / 10000^(2i/d)), out[p][2i+1] = cos(p / 10000^(2i/d)).
+ * 2d (grid_w tokens a row): row r = p / grid_w and column c = p % grid_w; dimensions
+ * 0..d/2-1 hold the sinusoidal encoding of r with d/2 dimensions, the rest that of c with
+ * d - d/2 dimensions. */
 void attn_posenc_fill(float *out, AttnPosenc kind, int n, int d, uint64_t seed);
+void attn_posenc_fill_grid(float *out, AttnPosenc kind, int n, int d, uint64_t seed, int grid_w);
 
 /* Names for the command line, titles and JSON. */
 const char *attn_score_name(AttnScore s);   /* "dot", "scaled", "additive" */
-const char *attn_posenc_name(AttnPosenc p); /* "none", "sinusoidal", "learned" */
+const char *attn_posenc_name(AttnPosenc p); /* "none", "sinusoidal", "learned", "2d" */
 const char *attn_norm_name(AttnNorm n);     /* "softmax", "relu" */
 const char *attn_weights_name(AttnWeightsPreset w); /* "random", "identity" */
 /* The mask as the command line writes it: "none", "causal", "window:2", "padding:1",
- * "graph", "custom". */
+ * "graph", "custom", "conv:3". */
 void attn_mask_spec(char *out, size_t len, AttnMaskKind kind, int param);
 
 #endif
