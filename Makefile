@@ -13,7 +13,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(ARCH) $(PKG_CFLAGS)
 LIBS     = $(PKG_LIBS) -lm -pthread
 
-SRC      = $(wildcard src/engine/*.c src/lesson/*.c src/draw/*.c src/app/*.c)
+SRC      = $(wildcard src/engine/*.c src/lesson/*.c src/draw/*.c src/app/*.c src/image/*.c)
 MAIN     = src/main.c
 TESTS    = $(wildcard tests/test_*.c)
 HDRS     = $(wildcard src/*/*.h tests/*.h)

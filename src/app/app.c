@@ -4,6 +4,7 @@
 #include "app.h"
 #include "explain.h"
 #include "outfile.h"
+#include "../image/imgscene.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -35,7 +36,7 @@ const char *const app_help_lines[] = {
 
 static const char *const tab_names[TAB_COUNT] = {
     "step-through", "overview", "inputs", "qkv", "scores", "scaled", "mask", "weights",
-    "heads", "outputs", "positions", "params"};
+    "heads", "outputs", "positions", "params", "picture", "cnn"};
 
 const char *app_tab_name(AppTab t) { return t < TAB_COUNT ? tab_names[t] : "?"; }
 
@@ -51,6 +52,8 @@ FigView app_tab_view(AppTab t)
     case TAB_OUT: return FIG_OUT;
     case TAB_PE: return FIG_PE;
     case TAB_PARAMS: return FIG_PARAMS;
+    case TAB_PICTURE: return FIG_PICTURE;
+    case TAB_CNN: return FIG_CNN;
     default: return FIG_WEIGHTS;
     }
 }
@@ -144,7 +147,7 @@ void app_drop_edits(App *app)
 int app_recompute(App *app)
 {
     char err[600];
-    int r = scene_load(&app->spec, app->base_dir[0] ? app->base_dir : NULL, err, sizeof err);
+    int r = img_scene_load(&app->spec, app->base_dir[0] ? app->base_dir : NULL, err, sizeof err);
     if (r) {
         app_status(app, 1, "%s%s", err, app->have_trace ? " · showing the last scene that worked" : "");
         return -1;
@@ -603,7 +606,6 @@ void app_step_caption(const App *app, int step, char *title, size_t tlen, char *
         if (hd->weights[(size_t)i * n + j] > hd->weights[(size_t)i * n + best]) best = j;
     char bj[16];
     sub(bj, sizeof bj, best + 1);
-    const char *prod = app->fig.transposed ? "KᵀQ" : "QKᵀ";
     switch (step) {
     case STEP_QUERY:
         snprintf(title, tlen, "1 · the query: q%s = x%s Wq", si, si);
@@ -683,10 +685,18 @@ void app_step_caption(const App *app, int step, char *title, size_t tlen, char *
                  i + 1, t->heads * t->d_head, si, t->d_model);
         break;
     default:
-        snprintf(title, tlen, "10 · every query at once: A′ = softmax(%s), O = A′V", prod);
-        snprintf(body, blen, "The same steps for all %d queries are a few matrix products: Q = XWq, K = XWk, V = XWv, "
-                 "the scores %s, softmax %s, and the outputs. Only Wq, Wk, Wv (and Wᴼ) are learned; all outputs "
-                 "come out in parallel.", n, prod, app->fig.transposed ? "down each column" : "along each row");
+        if (app->fig.transposed) {
+            /* the lecture's layout: tokens are columns, so Q = Wq X and O = V A′ */
+            snprintf(title, tlen, "10 · every query at once: A′ = softmax(KᵀQ), O = VA′");
+            snprintf(body, blen, "The same steps for all %d queries are a few matrix products. With one column per "
+                     "token: Q = WqX, K = WkX, V = WvX, the scores A = KᵀQ, softmax down each column, and O = VA′. "
+                     "Only Wq, Wk, Wv (and Wᴼ) are learned; all outputs come out in parallel.", n);
+        } else {
+            snprintf(title, tlen, "10 · every query at once: A′ = softmax(QKᵀ), O = A′V");
+            snprintf(body, blen, "The same steps for all %d queries are a few matrix products. With one row per token: "
+                     "Q = XWq, K = XWk, V = XWv, the scores A = QKᵀ, softmax along each row, and O = A′V. Only Wq, "
+                     "Wk, Wv (and Wᴼ) are learned; all outputs come out in parallel.", n);
+        }
         break;
     }
 }

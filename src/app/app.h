@@ -20,7 +20,7 @@ typedef enum {
     TAB_STEP,      /* one query's output, step by step */
     TAB_OVERVIEW,  /* weights, all heads, q/k/v and outputs at once */
     TAB_INPUTS, TAB_QKV, TAB_SCORES, TAB_SCALED, TAB_MASK, TAB_WEIGHTS, TAB_HEADS, TAB_OUT,
-    TAB_PE, TAB_PARAMS,
+    TAB_PE, TAB_PARAMS, TAB_PICTURE, TAB_CNN,
     TAB_COUNT
 } AppTab;
 

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "export.h"
 #include "player.h"
+#include "../image/imgscene.h"
 
 #include <errno.h>
 #include <math.h>
@@ -71,13 +72,20 @@ void cli_print_export_help(FILE *f)
         "  --d-head N          size of q, k, v per head, 1..%d     (default 4)\n"
         "  --d-att N           hidden size of additive scoring, 1..%d (default d_head)\n"
         "  --score KIND        dot|scaled|additive                  (default scaled)\n"
-        "  --mask KIND         none|causal|window:W|padding:P|graph:FILE|custom:FILE\n"
-        "                      (default none). graph FILE: one edge \"I J\" a line, 1-based;\n"
+        "  --mask KIND         none|causal|window:W|padding:P|conv:K|graph:FILE|custom:FILE\n"
+        "                      (default none). conv:K: a K x K receptive field on a picture's\n"
+        "                      grid, as a CNN sees; graph FILE: one edge \"I J\" a line, 1-based;\n"
         "                      custom FILE: N rows of N 0/1 values, 1 = may attend\n"
-        "  --posenc KIND       none|sinusoidal|learned              (default sinusoidal)\n"
+        "  --posenc KIND       none|sinusoidal|learned|2d (row and column, for pictures)\n"
+        "                                                           (default sinusoidal)\n"
         "  --norm KIND         softmax|relu                         (default softmax)\n"
         "  --temperature T     weights = normalise(scaled / T), %g..%g (default 1)\n"
         "  --seed N            seed for random weights and learned positions (default 1)\n"
+        "  --image PIC|none    a picture as the input instead of the text: a PNG, JPEG, BMP or\n"
+        "                      GIF file, or example:ducks|shapes|gradient|tiny (default none)\n"
+        "  --patch P           pixels per patch side, 1..64; 1 makes every pixel a token (default 16)\n"
+        "  --grid G            at most G tokens along either side; larger pictures are shrunk\n"
+        "                      first, 1..64 (default 8)\n"
         "  --weights KIND      random|identity|FILE; a FILE holds sections \"Wq H\", \"Wk H\",\n"
         "                      \"Wv H\", \"Wa H\", \"va H\", \"Wo\" with their rows; missing\n"
         "                      sections come from the random preset (default random)\n"
@@ -86,6 +94,8 @@ void cli_print_export_help(FILE *f)
         "  --view VIEW         %s\n"
         "                      (default weights)\n"
         "  --head N            head shown by per-head views, 1-based (default 1)\n"
+        "  --query N           the query token (a picture's patch) of the picture views,\n"
+        "                      1-based, row by row (default 1)\n"
         "  --orient qk|kq      qk: rows are queries (QKᵀ, as in papers); kq: queries are\n"
         "                      columns (A = KᵀQ, the lecture's layout)  (default qk)\n"
         "  --cmap MAP          auto|%s; auto uses diverging for\n"
@@ -344,7 +354,7 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
     case CLI_EXPORT: break;
     }
     if (c->lesson) return export_lesson_cli(c, out, errs);
-    int lr = scene_load(&c->spec, NULL, err, sizeof err);
+    int lr = img_scene_load(&c->spec, NULL, err, sizeof err);
     if (lr) {
         fprintf(errs, "attnlab: %s\n", err);
         return lr == -2 ? CLI_USAGE : CLI_FAILED;

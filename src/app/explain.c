@@ -223,6 +223,7 @@ static const char *mask_name(const AttnTrace *t)
     case ATTN_MASK_PADDING: return "the padding mask";
     case ATTN_MASK_GRAPH: return "the graph mask";
     case ATTN_MASK_CUSTOM: return "the custom mask";
+    case ATTN_MASK_CONV: return "the receptive field";
     }
     return "the mask";
 }
@@ -256,6 +257,14 @@ static void sb_mask_reason(Sb *b, const AttnTrace *t, int i, int j, int allowed)
     case ATTN_MASK_CUSTOM:
         sb_fmt(b, "set to %d in the custom mask matrix", allowed ? 1 : 0);
         break;
+    case ATTN_MASK_CONV: {
+        int gw = t->grid_w > 0 ? t->grid_w : t->n;
+        int dr = i / gw - j / gw, dc = i % gw - j % gw;
+        sb_fmt(b, "patch %d is %d row%s and %d column%s away; the %d×%d field reaches %d", j + 1, dr < 0 ? -dr : dr,
+               (dr == 1 || dr == -1) ? "" : "s", dc < 0 ? -dc : dc, (dc == 1 || dc == -1) ? "" : "s", t->mask_param,
+               t->mask_param, t->mask_param / 2);
+        break;
+    }
     }
 }
 
@@ -567,6 +576,10 @@ static void explain_mask(Sb *b, const AttnTrace *t, int i, int j)
         break;
     case ATTN_MASK_GRAPH: sb_str(b, "graph mask: Mᵢ,ⱼ = 1 if i = j or an edge joins i and j, else 0"); break;
     case ATTN_MASK_CUSTOM: sb_str(b, "custom mask: Mᵢ,ⱼ is set in the scene's mask matrix"); break;
+    case ATTN_MASK_CONV:
+        sb_fmt(b, "receptive field %d×%d: Mᵢ,ⱼ = 1 if patch j is within %d rows and columns of patch i, else 0",
+               t->mask_param, t->mask_param, t->mask_param / 2);
+        break;
     }
     sb_nl(b);
     if (allowed) sb_fmt(b, "1: query %d may attend to key %d (", i + 1, j + 1);
@@ -830,7 +843,7 @@ static int hit_valid(const AttnTrace *t, const FigHit *hit)
     case FQ_MASK: return r < n && c < n;
     case FQ_WQ: case FQ_WK: case FQ_WV: return head_ok && r < dm && c < dh;
     case FQ_WO: return r < H * dh && c < dm;
-    case FQ_NONE: return 0;
+    case FQ_NONE: case FQ_PATCH: return 0; /* a patch is explained as its weight (the caller's query) */
     }
     return 0;
 }
@@ -853,7 +866,7 @@ int explain_cell(char *out, size_t len, const AttnTrace *t, const FigHit *hit)
     case FQ_OUT: explain_out(&b, t, h, r, c); break;
     case FQ_OUTPUT: explain_output(&b, t, r, c); break;
     case FQ_WQ: case FQ_WK: case FQ_WV: case FQ_WO: explain_w(&b, t, hit->q, h, r, c); break;
-    case FQ_NONE: break;
+    case FQ_NONE: case FQ_PATCH: break;
     }
     while (b.n > 0 && out[b.n - 1] == '\n') out[--b.n] = '\0'; /* cut just after a line */
     if (b.n == 0) return 0;

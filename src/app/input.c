@@ -224,6 +224,8 @@ int input_translate(Input *in, const SDL_Event *e, const App *app, const UiLayou
                 in->poking = 1;
                 in->poke_hit = hit;
                 in->poke_y = (float)e->button.y;
+            } else if (hit.q == FQ_PATCH) {
+                out[n++] = act(ACT_QUERY_SET, hit.row); /* clicking a patch makes it the query */
             } else if (is_square(hit.q) || hit.q == FQ_Q || hit.q == FQ_OUT || hit.q == FQ_OUTPUT) {
                 out[n++] = act(ACT_QUERY_SET, hit.row);
             }

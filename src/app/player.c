@@ -5,6 +5,7 @@
 #define _DEFAULT_SOURCE /* realpath */
 #include "player.h"
 #include "app.h"
+#include "../image/imgscene.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -307,7 +308,7 @@ int player_check(const Lesson *l, const char *dir, const char *name, char *err, 
             Extra x;
             scene_spec_init(&sp);
             int r = build_scene(l, s, revealed, dir, name, &sp, &o, &x, err, errlen);
-            if (!r && scene_load(&sp, dir, msg, sizeof msg))
+            if (!r && img_scene_load(&sp, dir, msg, sizeof msg))
                 r = fail(err, errlen, "%s:%d:1: step \"%s\": %s", name, st->line, st->title, msg);
             int n = sp.scene.n;
             if (!r && x.query > n)

@@ -25,7 +25,9 @@ typedef float (*GetFn)(const AttnTrace *t, int head, int r, int c);
 
 /* LBL_POS: a token with its 0-based position; LBL_DIM0: a 0-based dimension, as the
  * positional-encoding formula counts them */
-enum { LBL_TOKEN, LBL_POS, LBL_DIM, LBL_DIM0, LBL_ROW, LBL_COL };
+enum { LBL_TOKEN, LBL_POS, LBL_DIM, LBL_DIM0, LBL_ROW, LBL_COL, LBL_NONE };
+/* how a picture panel colours its patches */
+enum { PIC_NONE, PIC_QUERY, PIC_AVERAGE, PIC_RECEIVED, PIC_FIELD };
 enum { MASK_IGNORE, MASK_OVERLAY, MASK_REPLACE_INF, MASK_REPLACE_ZERO, MASK_ITSELF };
 
 typedef struct {
@@ -40,6 +42,8 @@ typedef struct {
     int stats;           /* weights: max and entropy columns at the right */
     FigQuantity q;
     int r0, rn, c0, cn;  /* the data rows and columns shown (zoom and pan) */
+    int pic;             /* a picture panel (PIC_*): rows x cols patches of the picture */
+    float *heat;         /* a picture panel's value per patch (owned by the Fig) */
     /* layout results, logical pixels */
     float x, y, w, h;    /* the panel's box */
     float mx, my;        /* top-left of the first cell */
@@ -56,6 +60,7 @@ typedef struct {
     int numbers;
     int dark;
     int compact;         /* a window panel: no subtitle or footer, small margins */
+    int query;           /* the picture views' query patch */
     float w, h;
 } Fig;
 
@@ -89,7 +94,8 @@ FigOptions fig_options_default(void)
 }
 
 static const char *const view_names[FIG_COUNT] = {
-    "inputs", "qkv", "scores", "scaled", "mask", "weights", "out", "output", "heads", "pe", "params"};
+    "inputs", "qkv", "scores", "scaled", "mask", "weights", "out", "output", "heads", "pe", "params",
+    "picture", "cnn"};
 
 const char *fig_view_name(FigView v) { return v < FIG_COUNT ? view_names[v] : "?"; }
 
@@ -102,10 +108,10 @@ int fig_view_parse(const char *name, FigView *out)
 
 const char *fig_view_names(void)
 {
-    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params";
+    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn";
 }
 
-const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", NULL};
+const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", "query", NULL};
 
 int fig_set(FigOptions *o, const char *key, const char *v, char *err, size_t errlen)
 {
@@ -154,6 +160,14 @@ int fig_set(FigOptions *o, const char *key, const char *v, char *err, size_t err
             snprintf(err, errlen, "--numbers: unknown value '%s' (allowed: on|off|auto)", v);
             return -1;
         }
+    } else if (strcmp(key, "query") == 0) {
+        char *end;
+        long q = strtol(v, &end, 10);
+        if (end == v || *end || q < 1 || q > ATTN_MAX_N) {
+            snprintf(err, errlen, "--query: '%s' is not a token number 1..%d", v, ATTN_MAX_N);
+            return -1;
+        }
+        o->query = (int)q - 1;
     } else if (strcmp(key, "cell") == 0) {
         char *end;
         long px = strtol(v, &end, 10);
@@ -178,6 +192,7 @@ void fig_get(const FigOptions *o, const char *key, char *out, size_t len)
     else if (strcmp(key, "theme") == 0) snprintf(out, len, "%s", o->dark ? "dark" : "light");
     else if (strcmp(key, "numbers") == 0) snprintf(out, len, "%s", numbers[o->numbers]);
     else if (strcmp(key, "cell") == 0) snprintf(out, len, "%g", (double)o->cell);
+    else if (strcmp(key, "query") == 0) snprintf(out, len, "%d", o->query + 1);
     else if (len) out[0] = 0;
 }
 
@@ -233,6 +248,7 @@ static void mask_words(char *out, size_t len, const AttnTrace *t)
     case ATTN_MASK_PADDING: snprintf(out, len, "padding mask (last %d)", t->mask_param); break;
     case ATTN_MASK_GRAPH: snprintf(out, len, "graph mask"); break;
     case ATTN_MASK_CUSTOM: snprintf(out, len, "custom mask"); break;
+    case ATTN_MASK_CONV: snprintf(out, len, "%d×%d receptive field (CNN)", t->mask_param, t->mask_param); break;
     }
 }
 
@@ -280,6 +296,8 @@ void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
     case FIG_HEADS: snprintf(out, len, "all %d heads · α′ = %s · %s", t->heads, nw, m); break;
     case FIG_PE: snprintf(out, len, "positional encoding e (%s)", attn_posenc_name(t->posenc)); break;
     case FIG_PARAMS: snprintf(out, len, "weights of head %d and the merge Wᴼ (%s)", h, attn_weights_name(t->weights_preset)); break;
+    case FIG_PICTURE: snprintf(out, len, "where patch %d looks · α′ = %s · %s", o->query + 1, nw, m); break;
+    case FIG_CNN: snprintf(out, len, "patch %d: a CNN's fixed window beside self-attention's learned reach", o->query + 1); break;
     default: snprintf(out, len, "?"); break;
     }
 }
@@ -323,6 +341,7 @@ static Panel *add_tokens(Fig *f, const char *title, int cols, GetFn get, int hea
 static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
 {
     (void)ren;
+    for (int i = 0; i < f->n; i++) free(f->p[i].heat);
     memset(f, 0, sizeof *f);
     int H = t->heads, hd = o->head < 0 ? 0 : o->head >= H ? H - 1 : o->head;
     int n = t->n, dm = t->d_model, dh = t->d_head;
@@ -333,6 +352,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     f->colour_bar = 1;
     f->dark = o->dark;
     f->compact = o->compact;
+    f->query = o->query < 0 ? 0 : o->query >= t->n ? t->n - 1 : o->query;
     const char *orient = o->transposed
         ? "columns: queries i · rows: keys j (the lecture's A = KᵀQ)"
         : "rows: queries i · columns: keys j (QKᵀ, as in papers)";
@@ -399,6 +419,61 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
                  : t->posenc == ATTN_PE_LEARNED ? "one seeded random vector per position (seed %llu)"
                  : "positional encoding is off: e = 0", (unsigned long long)t->seed);
         break;
+    case FIG_PICTURE:
+    case FIG_CNN: {
+        int gw = t->grid_w > 0 ? t->grid_w : n, gh = (n + gw - 1) / gw;
+        int q = o->query < 0 ? 0 : o->query >= n ? n - 1 : o->query;
+        char tbuf[96];
+        int kinds[3] = {PIC_QUERY, PIC_AVERAGE, PIC_RECEIVED}, count = 3;
+        if (o->view == FIG_CNN) {
+            kinds[0] = PIC_FIELD;
+            kinds[1] = PIC_QUERY;
+            count = 2;
+        }
+        for (int k = 0; k < count; k++) {
+            if (kinds[k] == PIC_QUERY) snprintf(tbuf, sizeof tbuf, o->view == FIG_CNN ? "self-attention: head %d's weights" : "head %d", hd + 1);
+            else if (kinds[k] == PIC_AVERAGE) snprintf(tbuf, sizeof tbuf, "all %d heads averaged", H);
+            else if (kinds[k] == PIC_RECEIVED) snprintf(tbuf, sizeof tbuf, "attention each patch receives");
+            else snprintf(tbuf, sizeof tbuf, "CNN: a 3×3 window of patches");
+            Panel *p = add_panel(f, tbuf, gh, gw, g_weights, hd, LBL_NONE, LBL_NONE, "", "");
+            if (!p) break;
+            p->pic = kinds[k];
+            p->heat = calloc((size_t)gh * gw, sizeof(float));
+            if (!p->heat) continue;
+            for (int j = 0; j < n; j++) {
+                float v = 0;
+                if (kinds[k] == PIC_QUERY) v = t->head[hd].weights[(size_t)q * n + j];
+                else if (kinds[k] == PIC_AVERAGE) {
+                    for (int h = 0; h < H; h++) v += t->head[h].weights[(size_t)q * n + j];
+                    v /= (float)H;
+                } else if (kinds[k] == PIC_RECEIVED) {
+                    /* the column's sum over every query, over all heads: how much a patch is looked at */
+                    for (int h = 0; h < H; h++)
+                        for (int i = 0; i < n; i++) v += t->head[h].weights[(size_t)i * n + j];
+                    v /= (float)H;
+                } else {
+                    int dr = q / gw - j / gw, dc = q % gw - j % gw;
+                    v = (dr >= -1 && dr <= 1 && dc >= -1 && dc <= 1) ? 1.0f : 0.0f;
+                }
+                p->heat[j] = v;
+            }
+        }
+        f->grid_cols = count;
+        if (t->picture)
+            snprintf(f->subtitle, sizeof f->subtitle, "%d × %d patches of %d × %d pixels · the query patch is framed · hot = more weight",
+                     gw, gh, t->patch, t->patch);
+        else
+            snprintf(f->subtitle, sizeof f->subtitle, "the tokens laid out %d a row (this scene has no picture)", gw);
+        if (o->view == FIG_CNN) {
+            long long dm2 = (long long)dm * dm, att = 3LL * dm * dh * H + (long long)H * dh * dm;
+            snprintf(f->subtitle, sizeof f->subtitle,
+                     "parameters of one layer, d_model %d: a 3×3 convolution %lld (9·d²), self-attention %lld (Wq, Wk, Wv, Wᴼ): "
+                     "the window is fixed, attention's reach is learned",
+                     dm, 9 * dm2, att);
+        }
+        signed_data = 0;
+        break;
+    }
     case FIG_PARAMS:
         add_panel(f, "Wq", dm, dh, g_wq, hd, LBL_ROW, LBL_COL, "from x", "to q");
         add_panel(f, "Wk", dm, dh, g_wk, hd, LBL_ROW, LBL_COL, "from x", "to k");
@@ -411,7 +486,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     for (int i = 0; i < f->n; i++) {
         Panel *p = &f->p[i];
         if (p->rows == 0) p->rows = n;
-        p->q = quantity_of(p->get);
+        p->q = p->pic ? FQ_PATCH : quantity_of(p->get);
         /* token axes follow the zoom: rows are queries (or tokens), columns of N x N
          * panels are keys */
         int tok_rows = p->lbl_row == LBL_TOKEN || p->lbl_row == LBL_POS;
@@ -425,6 +500,15 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     float lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < f->n; i++) {
         Panel *p = &f->p[i];
+        if (p->pic) {
+            /* the bar belongs to the weights; a received or window panel scales itself */
+            if ((p->pic == PIC_QUERY || p->pic == PIC_AVERAGE) && p->heat)
+                for (int c = 0; c < n; c++) {
+                    if (p->heat[c] < lo) lo = p->heat[c];
+                    if (p->heat[c] > hi) hi = p->heat[c];
+                }
+            continue;
+        }
         for (int r = 0; r < p->rows; r++)
             for (int c = 0; c < p->cols; c++) {
                 if ((p->mask_mode == MASK_REPLACE_INF || p->mask_mode == MASK_REPLACE_ZERO) &&
@@ -488,6 +572,10 @@ void fig_format_num(char *out, size_t len, float v)
 
 static void label_text(char *out, size_t len, const AttnTrace *t, int kind, int i)
 {
+    if (kind == LBL_NONE) {
+        out[0] = 0;
+        return;
+    }
     if (kind == LBL_TOKEN || kind == LBL_POS) {
         const char *tok = t->tokens[i];
         /* long tokens are cut at a character boundary with an ellipsis */
@@ -587,6 +675,61 @@ static void cells_as_image(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, int r
     free(px);
 }
 
+/* A picture panel: the picture, its patch grid, each patch tinted by the panel's value, and
+ * the query patch framed. Without a picture the tokens are drawn as plain cells. */
+static void draw_picture_panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float mx, float my, Theme th)
+{
+    int rows = p->rn, cols = p->cn, n = t->n;
+    float cell = f->cell, w = cols * cell, h = rows * cell;
+    if (t->picture) {
+        unsigned char *rgba = malloc((size_t)t->picture_w * t->picture_h * 4);
+        if (rgba) {
+            for (int i = 0; i < t->picture_w * t->picture_h; i++) {
+                rgba[4 * i] = t->picture[3 * i];
+                rgba[4 * i + 1] = t->picture[3 * i + 1];
+                rgba[4 * i + 2] = t->picture[3 * i + 2];
+                rgba[4 * i + 3] = 255;
+            }
+            ren_image(ren, mx, my, w, h, rgba, t->picture_w, t->picture_h);
+            free(rgba);
+        }
+    } else {
+        ren_rect(ren, mx, my, w, h, th.masked_bg);
+    }
+    float top = 1e-9f;
+    for (int j = 0; j < n && p->heat; j++) top = fmaxf(top, p->heat[j]);
+    int q = -1;
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            int j = (p->r0 + r) * p->cols + p->c0 + c;
+            if (j >= n || !p->heat) continue;
+            float v = p->heat[j], cx = mx + c * cell, cy = my + r * cell;
+            if (p->pic == PIC_FIELD) {
+                /* outside the window: veiled; inside: clear */
+                if (v == 0.0f) ren_rect(ren, cx, cy, cell, cell, (RenColor){th.bg.r, th.bg.g, th.bg.b, 190});
+                continue;
+            }
+            float tt = p->pic == PIC_RECEIVED ? v / top : cmap_t(f->cmap, v, f->lo, f->hi);
+            CmapRGB col = cmap_color(f->cmap, tt);
+            /* the more weight, the more the patch shows the colour map over the picture */
+            unsigned char a = (unsigned char)(t->picture ? 40 + 180 * fminf(fmaxf(tt, 0.0f), 1.0f) : 255);
+            ren_rect(ren, cx, cy, cell, cell, (RenColor){col.r, col.g, col.b, a});
+        }
+    if (cell >= 6) {
+        RenColor g = {255, 255, 255, 90};
+        for (int r = 1; r < rows; r++) ren_rect(ren, mx, my + r * cell, w, 1.0f / ren_scale(ren), g);
+        for (int c = 1; c < cols; c++) ren_rect(ren, mx + c * cell, my, 1.0f / ren_scale(ren), h, g);
+    }
+    /* the query patch */
+    for (int i = 0; i < f->n; i++)
+        if (f->p[i].pic == PIC_QUERY || f->p[i].pic == PIC_FIELD) q = f->query;
+    if (q >= 0 && p->pic != PIC_RECEIVED) {
+        int qr = q / p->cols - p->r0, qc = q % p->cols - p->c0;
+        if (qr >= 0 && qr < rows && qc >= 0 && qc < cols)
+            ren_frame(ren, mx + qc * cell - 1, my + qr * cell - 1, cell + 2, cell + 2, fmaxf(2.0f, cell / 12), (RenColor){214, 110, 0, 255});
+    }
+}
+
 /* Lays out (and when draw is set, draws) one panel with its top-left at (x, y). */
 static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float y, int draw)
 {
@@ -652,7 +795,9 @@ static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float
         }
     }
 
-    if (cell < 5.0f) {
+    if (p->pic) {
+        draw_picture_panel(ren, t, f, p, mx, my, th);
+    } else if (cell < 5.0f) {
         cells_as_image(ren, t, f, p, rows, cols, mx, my);
     } else {
         float num_px = fminf(fmaxf(12.0f, cell * 0.2f), cell * 0.31f); /* larger cells, larger numbers */
@@ -914,6 +1059,7 @@ int fig_layout_hit(const FigLayout *lay, float x, float y, FigHit *hit)
         hit->panel = i;
         hit->row = b->r0 + (b->flip ? c : r);
         hit->col = b->c0 + (b->flip ? r : c);
+        if (b->q == FQ_PATCH) hit->row = hit->col = hit->row * b->data_cols + hit->col; /* the patch's token */
         return 1;
     }
     return 0;

@@ -20,6 +20,9 @@ typedef enum {
     FIG_HEADS,    /* every head's alpha' in a grid */
     FIG_PE,       /* the positional-encoding matrix */
     FIG_PARAMS,   /* Wq, Wk, Wv of one head and Wo */
+    FIG_PICTURE,  /* a picture's patches: the query's weights over it, all heads averaged,
+                     and the attention each patch receives */
+    FIG_CNN,      /* a CNN's receptive field beside self-attention's reach, for one patch */
     FIG_COUNT
 } FigView;
 
@@ -36,6 +39,7 @@ typedef struct {
     int q0, qn;         /* query (token) rows shown: q0 .. q0+qn-1; qn 0 = all */
     int k0, kn;         /* key columns shown; kn 0 = all */
     int compact;        /* for a window panel: no subtitle or footer, small margins */
+    int query;          /* 0-based query token of the picture views */
 } FigOptions;
 
 FigOptions fig_options_default(void);
@@ -45,7 +49,8 @@ FigOptions fig_options_default(void);
  * dimension or weight-matrix column. fig_hit fills one from a point. */
 typedef enum {
     FQ_NONE, FQ_A, FQ_PE, FQ_X, FQ_Q, FQ_K, FQ_V, FQ_SCORES, FQ_SCALED, FQ_MASK,
-    FQ_WEIGHTS, FQ_OUT, FQ_OUTPUT, FQ_WQ, FQ_WK, FQ_WV, FQ_WO
+    FQ_WEIGHTS, FQ_OUT, FQ_OUTPUT, FQ_WQ, FQ_WK, FQ_WV, FQ_WO,
+    FQ_PATCH      /* a patch of a picture view: row = col = its token */
 } FigQuantity;
 
 typedef struct {

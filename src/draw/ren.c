@@ -51,6 +51,8 @@ struct Ren {
     unsigned tick;
     CacheSlot cache[CACHE_SLOTS];
     WidthSlot widths[WIDTH_SLOTS]; /* measured text widths: layout asks for the same ones often */
+    SDL_Rect base;      /* the outer clip: ren_clip narrows it and clearing returns to it */
+    int has_base;
 };
 
 /* ---------------------------------------------------------------- fonts */
@@ -243,11 +245,25 @@ static int px(const Ren *ren, float v) { return (int)lroundf(v * ren->scale); }
 void ren_clip(Ren *ren, float x, float y, float w, float h)
 {
     if (w <= 0 || h <= 0) {
-        SDL_RenderSetClipRect(ren->r, NULL);
+        SDL_RenderSetClipRect(ren->r, ren->has_base ? &ren->base : NULL);
         return;
     }
-    SDL_Rect rc = {px(ren, x), px(ren, y), px(ren, x + w) - px(ren, x), px(ren, y + h) - px(ren, y)};
+    SDL_Rect rc = {px(ren, x), px(ren, y), px(ren, x + w) - px(ren, x), px(ren, y + h) - px(ren, y)}, both;
+    if (ren->has_base) {
+        if (!SDL_IntersectRect(&rc, &ren->base, &both)) both = (SDL_Rect){0, 0, 0, 0};
+        rc = both;
+        /* SDL treats an empty clip rectangle as none: keep one pixel off screen instead */
+        if (rc.w <= 0 || rc.h <= 0) rc = (SDL_Rect){-2, -2, 1, 1};
+    }
     SDL_RenderSetClipRect(ren->r, &rc);
+}
+
+void ren_clip_base(Ren *ren, float x, float y, float w, float h)
+{
+    ren->has_base = w > 0 && h > 0;
+    if (ren->has_base)
+        ren->base = (SDL_Rect){px(ren, x), px(ren, y), px(ren, x + w) - px(ren, x), px(ren, y + h) - px(ren, y)};
+    SDL_RenderSetClipRect(ren->r, ren->has_base ? &ren->base : NULL);
 }
 
 static void set_color(Ren *ren, RenColor c) { SDL_SetRenderDrawColor(ren->r, c.r, c.g, c.b, c.a); }

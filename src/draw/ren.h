@@ -32,8 +32,11 @@ Ren *ren_create(SDL_Renderer *r, RenFonts *fonts, float scale);
 void ren_destroy(Ren *ren);
 void ren_set_scale(Ren *ren, float scale);
 float ren_scale(const Ren *ren);
-/* Sets the clip rectangle in logical units; w <= 0 clears it. */
+/* Sets the clip rectangle in logical units, within the base clip; w <= 0 goes back to the
+ * base clip. */
 void ren_clip(Ren *ren, float x, float y, float w, float h);
+/* The outer clip that ren_clip narrows (a panel being drawn); w <= 0 removes it. */
+void ren_clip_base(Ren *ren, float x, float y, float w, float h);
 
 void ren_rect(Ren *ren, float x, float y, float w, float h, RenColor c);
 void ren_frame(Ren *ren, float x, float y, float w, float h, float thickness, RenColor c);

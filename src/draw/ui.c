@@ -416,6 +416,7 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
 {
     FigOptions o = app->fig;
     o.view = view;
+    o.query = app->query;
     o.compact = lay->n_figs > 0 || app->tab == TAB_OVERVIEW;
     if (view != FIG_WEIGHTS && view != FIG_SCORES && view != FIG_SCALED && view != FIG_MASK && view != FIG_HEADS) {
         o.k0 = o.kn = 0;
@@ -423,7 +424,9 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
     o.cell = fig_fit_cell(ren, &app->trace, &o, r.w, r.h);
     if (lay->n_figs >= UI_MAX_FIGS) return;
     FigLayout *fl = &lay->figs[lay->n_figs];
+    ren_clip(ren, r.x, r.y, r.w, r.h);
     fig_draw(ren, &app->trace, &o, r.x, r.y, fl);
+    ren_clip(ren, 0, 0, 0, 0);
     lay->fig_views[lay->n_figs] = view;
     lay->fig_rects[lay->n_figs++] = r;
 }
@@ -555,7 +558,14 @@ static void draw_status(Ren *ren, const App *app, float w, float h, const Look *
 static void draw_tooltip(Ren *ren, const App *app, float w, float h, const Look *lk)
 {
     char text[1024];
-    int lines = explain_cell(text, sizeof text, &app->trace, &app->hover);
+    FigHit hit = app->hover;
+    if (hit.q == FQ_PATCH) {
+        /* a patch of a picture view: the weight the query patch gives it */
+        hit.q = FQ_WEIGHTS;
+        hit.col = hit.row;
+        hit.row = app->query;
+    }
+    int lines = explain_cell(text, sizeof text, &app->trace, &hit);
     if (lines <= 0) return;
     char *line[EXPLAIN_LINES + 1];
     int nl = 0;
@@ -847,7 +857,7 @@ void ui_draw(Ren *ren, const App *app, float w, float h, UiLayout *lay)
     }
     lay->main = main;
     if (app->have_trace && main.w > 50 && main.h > 50) {
-        ren_clip(ren, main.x, main.y, main.w, main.h);
+        ren_clip_base(ren, main.x, main.y, main.w, main.h);
         if (app->tab == TAB_STEP) {
             draw_step(ren, app, main, lay, &lk);
         } else if (app->tab == TAB_OVERVIEW) {
@@ -860,7 +870,7 @@ void ui_draw(Ren *ren, const App *app, float w, float h, UiLayout *lay)
             draw_fig(ren, app, app_tab_view(app->tab), main, lay);
             draw_highlights(ren, app, lay, &lk);
         }
-        ren_clip(ren, 0, 0, 0, 0);
+        ren_clip_base(ren, 0, 0, 0, 0);
     }
     draw_status(ren, app, w, h, &lk);
     if (app->hover_on && app->have_trace && !app->help && !app->player.menu) draw_tooltip(ren, app, w, h, &lk);

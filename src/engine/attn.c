@@ -158,6 +158,8 @@ int attn_check(const AttnScene *s, char *err, size_t errlen)
         if (s->embed && check_values(s->embed, (size_t)s->d_feature * s->d_model, "patch embedding", err, errlen)) return -1;
     }
     if (s->grid_w < 0 || s->grid_w > ATTN_MAX_N) return fail(err, errlen, "grid width %d is outside 0..%d", s->grid_w, ATTN_MAX_N);
+    if (s->picture && (s->picture_w < 1 || s->picture_h < 1 || s->picture_w > 16384 || s->picture_h > 16384 || s->patch < 1))
+        return fail(err, errlen, "a picture of %d x %d pixels with patch %d cannot be shown", s->picture_w, s->picture_h, s->patch);
     if (s->params.wq && check_values(s->params.wq, hd, "Wq", err, errlen)) return -1;
     if (s->params.wk && check_values(s->params.wk, hd, "Wk", err, errlen)) return -1;
     if (s->params.wv && check_values(s->params.wv, hd, "Wv", err, errlen)) return -1;
@@ -316,6 +318,7 @@ static void layout(AttnTrace *t, HeadScratch *hs, Scratch *scratch, Carver *cv, 
     (void)text;
     t->a = CARVE(cv, float, (size_t)n * dm);
     t->features = s->features ? CARVE(cv, float, (size_t)n * s->d_feature) : NULL;
+    t->picture = s->picture ? CARVE(cv, unsigned char, (size_t)s->picture_w * s->picture_h * 3) : NULL;
     t->embed = s->features ? CARVE(cv, float, (size_t)s->d_feature * dm) : NULL;
     t->pe = CARVE(cv, float, (size_t)n * dm);
     t->x = CARVE(cv, float, (size_t)n * dm);
@@ -644,6 +647,10 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
 
     t->d_feature = s->features && !s->vectors ? s->d_feature : 0;
     t->grid_w = s->grid_w;
+    t->picture_w = s->picture ? s->picture_w : 0;
+    t->picture_h = s->picture ? s->picture_h : 0;
+    t->patch = s->picture ? s->patch : 0;
+    if (s->picture) memcpy(t->picture, s->picture, (size_t)s->picture_w * s->picture_h * 3);
     if (t->d_feature) {
         /* pixels or patches: a = features E, the patch embedding (seeded random, scaled so
          * that a has about unit size whatever the number of features) */

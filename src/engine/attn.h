@@ -58,6 +58,8 @@ typedef struct {
     int d_feature;
     const float *embed;      /* d_feature x d_model patch embedding E, or NULL: seeded random */
     int grid_w;              /* tokens per row of a 2-D grid (pictures), 0 for a sequence */
+    const unsigned char *picture; /* the picture the tokens came from (RGB), for display */
+    int picture_w, picture_h, patch; /* its size, and the pixels per token side */
     int d_model, heads, d_head;
     int d_att;               /* additive scoring's hidden size; 0 means d_head */
     AttnScore score;
@@ -112,6 +114,8 @@ typedef struct {
     char **tokens;           /* n copies of the token strings */
     float *a, *pe, *x;       /* n x d_model: inputs, positional encodings, x = a + pe */
     float *features;         /* n x d_feature, when a came from features (else NULL) */
+    unsigned char *picture;  /* picture_w x picture_h RGB, when the tokens are a picture's */
+    int picture_w, picture_h, patch;
     float *embed;            /* d_feature x d_model, likewise */
     unsigned char *mask_matrix; /* n x n for GRAPH and CUSTOM masks, else NULL
                                    (use attn_allowed, which covers every kind) */

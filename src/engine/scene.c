@@ -16,7 +16,7 @@
 
 const char *const scene_keys[] = {"text", "heads", "d-model", "d-head", "d-att", "score",
                                   "mask", "posenc", "norm", "temperature", "seed",
-                                  "weights", "vectors", NULL};
+                                  "weights", "vectors", "image", "patch", "grid", NULL};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -51,6 +51,20 @@ void scene_spec_init(SceneSpec *sp)
     memset(sp, 0, sizeof *sp);
     sp->scene = attn_scene_default();
     sp->text = dup_str("I saw a saw");
+    sp->patch = 16;
+    sp->grid = 8;
+}
+
+void scene_picture_free(SceneSpec *sp)
+{
+    tok_free(&sp->pic_labels);
+    free(sp->features);
+    free(sp->picture);
+    sp->features = NULL;
+    sp->picture = NULL;
+    sp->d_feature = sp->grid_w = sp->grid_h = sp->picture_w = sp->picture_h = 0;
+    sp->picture_note[0] = 0;
+    sp->picture_from[0] = 0;
 }
 
 static void free_loaded(SceneSpec *sp)
@@ -70,6 +84,8 @@ static void free_loaded(SceneSpec *sp)
 void scene_spec_free(SceneSpec *sp)
 {
     free_loaded(sp);
+    scene_picture_free(sp);
+    free(sp->image);
     attn_trace_free(&sp->preset);
     free(sp->text);
     free(sp->mask_file);
@@ -129,9 +145,9 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         return 0;
     }
     if (strcmp(key, "posenc") == 0) {
-        static const char *const names[] = {"none", "sinusoidal", "learned"};
-        int k = pick(v, names, 3);
-        if (k < 0) return fail(err, errlen, "--posenc: unknown value '%s' (allowed: none|sinusoidal|learned)", v);
+        static const char *const names[] = {"none", "sinusoidal", "learned", "2d"};
+        int k = pick(v, names, 4);
+        if (k < 0) return fail(err, errlen, "--posenc: unknown value '%s' (allowed: none|sinusoidal|learned|2d)", v);
         s->posenc = (AttnPosenc)k;
         return 0;
     }
@@ -167,7 +183,7 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         const char *colon = strchr(v, ':');
         size_t kl = colon ? (size_t)(colon - v) : strlen(v);
         const char *arg = colon ? colon + 1 : NULL;
-        static const char *allowed = "none|causal|window:W|padding:P|graph:FILE|custom:FILE";
+        static const char *allowed = "none|causal|window:W|padding:P|conv:K|graph:FILE|custom:FILE";
         if (kl == 4 && strncmp(v, "none", 4) == 0 && !arg) { s->mask = ATTN_MASK_NONE; return 0; }
         if (kl == 6 && strncmp(v, "causal", 6) == 0 && !arg) { s->mask = ATTN_MASK_CAUSAL; return 0; }
         if ((kl == 6 && strncmp(v, "window", 6) == 0) || (kl == 7 && strncmp(v, "padding", 7) == 0)) {
@@ -178,6 +194,14 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
             if (r == -1) return fail(err, errlen, "--mask: '%s' is not a whole number in %s", arg, v);
             if (r == -2) return fail(err, errlen, "--mask: %s is outside the limit 0..%d", arg, ATTN_MAX_N);
             s->mask = window ? ATTN_MASK_WINDOW : ATTN_MASK_PADDING;
+            s->mask_param = (int)x;
+            return 0;
+        }
+        if (kl == 4 && strncmp(v, "conv", 4) == 0) {
+            long x;
+            if (!arg || parse_int(arg, 1, 99, &x) || x % 2 == 0)
+                return fail(err, errlen, "--mask: conv needs an odd receptive field 1..99, as in conv:3");
+            s->mask = ATTN_MASK_CONV;
             s->mask_param = (int)x;
             return 0;
         }
@@ -200,6 +224,13 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         if (set_str(&sp->weights_file, v)) return fail(err, errlen, "out of memory");
         return 0;
     }
+    if (strcmp(key, "image") == 0) {
+        if (!*v) return fail(err, errlen, "--image: empty value (allowed: FILE|example:NAME|none)");
+        if (set_str(&sp->image, strcmp(v, "none") == 0 ? NULL : v)) return fail(err, errlen, "out of memory");
+        return 0;
+    }
+    if (strcmp(key, "patch") == 0) return set_int(&sp->patch, key, v, 1, 64, err, errlen);
+    if (strcmp(key, "grid") == 0) return set_int(&sp->grid, key, v, 1, 64, err, errlen);
     if (strcmp(key, "vectors") == 0) {
         if (strcmp(v, "hash") == 0) {
             free(sp->vectors_file);
@@ -480,14 +511,32 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
     AttnScene *s = &sp->scene;
     char tokerr[160], full[4096];
     free_loaded(sp);
-    const char *text = sp->text ? sp->text : "";
-    if (tok_split(&sp->toks, text, strlen(text), tokerr, sizeof tokerr))
-    {
-        fail(err, errlen, "--text: %s", tokerr);
-        return -2;
+    s->features = NULL;
+    s->embed = NULL;
+    s->d_feature = 0;
+    s->grid_w = 0;
+    s->picture = NULL;
+    s->picture_w = s->picture_h = s->patch = 0;
+    if (sp->image) {
+        if (!sp->features) return fail(err, errlen, "%s: the picture was not read (img_scene_load reads pictures)", sp->image);
+        s->n = sp->pic_labels.n;
+        s->tokens = (const char *const *)sp->pic_labels.text;
+        s->features = sp->features;
+        s->d_feature = sp->d_feature;
+        s->grid_w = sp->grid_w;
+        s->picture = sp->picture;
+        s->picture_w = sp->picture_w;
+        s->picture_h = sp->picture_h;
+        s->patch = sp->patch;
+    } else {
+        const char *text = sp->text ? sp->text : "";
+        if (tok_split(&sp->toks, text, strlen(text), tokerr, sizeof tokerr)) {
+            fail(err, errlen, "--text: %s", tokerr);
+            return -2;
+        }
+        s->n = sp->toks.n;
+        s->tokens = (const char *const *)sp->toks.text;
     }
-    s->n = sp->toks.n;
-    s->tokens = (const char *const *)sp->toks.text;
     s->vectors = NULL;
     s->edges = NULL;
     s->n_edges = 0;

@@ -19,6 +19,20 @@ typedef struct {
     char *mask_file;       /* graph:FILE or custom:FILE */
     char *weights_file;    /* weights FILE: explicit matrices (see scene_parse_weights) */
     char *vectors_file;    /* explicit input vectors, one row per token */
+    char *image;           /* a picture file or "example:NAME": its pixels or patches are the
+                              tokens instead of the text; NULL for text */
+    int patch;             /* pixels per patch side; 1 makes every pixel a token (default 16) */
+    int grid;              /* at most this many tokens along either side (default 8) */
+
+    /* the picture's tokens, filled before scene_load by img_scene_load (src/image), which
+     * owns the reading of picture files; freed by scene_spec_free */
+    TokList pic_labels;    /* "r1c1", "r1c2", ... */
+    float *features;       /* n x d_feature */
+    int d_feature, grid_w, grid_h;
+    unsigned char *picture;/* the picture as tokenised: picture_w x picture_h RGB */
+    int picture_w, picture_h;
+    char picture_note[200];/* what was resized or cropped */
+    char picture_from[1200];/* the settings the tokens were made with, to skip re-reading */
 
     /* filled by scene_load */
     TokList toks;
@@ -35,14 +49,19 @@ void scene_spec_init(SceneSpec *sp);
 void scene_spec_free(SceneSpec *sp);
 
 /* Sets one field. Keys (as on the command line, without "--"): text, heads, d-model,
- * d-head, d-att, score, mask, posenc, norm, temperature, seed, weights, vectors.
+ * d-head, d-att, score, mask, posenc, norm, temperature, seed, weights, vectors, image
+ * (FILE, example:NAME or none), patch, grid.
  * Returns 0, or -1 with a message naming the key, the bad value and what is allowed. */
 int scene_set(SceneSpec *sp, const char *key, const char *value, char *err, size_t errlen);
 
 /* Every key scene_set knows, NULL-terminated. */
 extern const char *const scene_keys[];
 
-/* Tokenises the text, reads the files the spec names (relative paths against base_dir,
+/* Frees the picture's tokens (scene_spec_free does it too). */
+void scene_picture_free(SceneSpec *sp);
+
+/* Tokenises the text (or takes the picture's tokens, which img_scene_load must have filled
+ * when image is set), reads the files the spec names (relative paths against base_dir,
  * or the current directory when NULL), and fills sp->scene ready for attn_forward.
  * Returns 0; -1 when a named file cannot be read or is malformed ("FILE:LINE:COLUMN:
  * message" in err); -2 when a value is bad (the text, or a size beyond the limits). */
