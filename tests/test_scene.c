@@ -109,7 +109,8 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
         {"text", "hello world"}, {"heads", "64"}, {"d-model", "1024"}, {"d-head", "1"},
         {"d-att", "7"}, {"score", "additive"}, {"mask", "window:3"}, {"posenc", "learned"},
         {"norm", "relu"}, {"temperature", "0.5"}, {"seed", "18446744073709551615"},
-        {"weights", "identity"}, {"vectors", "v.txt"},
+        {"weights", "identity"}, {"vectors", "v.txt"}, {"image", "example:ducks"}, {"patch", "4"},
+        {"grid", "12"},
     };
     SceneSpec sp;
     scene_spec_init(&sp);
@@ -136,6 +137,9 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
     EXPECT_INT(sp.scene.weights, ATTN_WEIGHTS_IDENTITY);
     EXPECT(sp.weights_file == NULL);
     EXPECT_STR(sp.vectors_file, "v.txt");
+    EXPECT_STR(sp.image, "example:ducks");
+    EXPECT_INT(sp.patch, 4);
+    EXPECT_INT(sp.grid, 12);
     scene_spec_free(&sp);
 }
 
@@ -192,7 +196,7 @@ static void test_set_weights_file_then_preset_forgets_the_file(void)
     SET(&sp, "vectors", "v.txt");
     SET(&sp, "vectors", "hash");
     EXPECT(sp.vectors_file == NULL);
-    EXPECT_REFUSED(&sp, "weights", "", "--weights", "random|identity|FILE");
+    EXPECT_REFUSED(&sp, "weights", "", "--weights", "random|identity|picture|FILE");
     scene_spec_free(&sp);
 }
 
@@ -247,9 +251,9 @@ static void test_set_refuses_bad_masks_with_what_is_wrong(void)
     EXPECT_REFUSED(&sp, "mask", "graph:", "--mask", "graph needs a file");
     EXPECT_REFUSED(&sp, "mask", "custom", "--mask", "custom needs a file");
     EXPECT_REFUSED(&sp, "mask", "causal:2", "--mask", "'causal:2'",
-                   "none|causal|window:W|padding:P|graph:FILE|custom:FILE");
+                   "none|causal|window:W|padding:P|conv:K|graph:FILE|custom:FILE");
     EXPECT_REFUSED(&sp, "mask", "diagonal", "--mask", "'diagonal'",
-                   "none|causal|window:W|padding:P|graph:FILE|custom:FILE");
+                   "none|causal|window:W|padding:P|conv:K|graph:FILE|custom:FILE");
     EXPECT_INT(sp.scene.mask, ATTN_MASK_CAUSAL);
     EXPECT(sp.mask_file == NULL);
     scene_spec_free(&sp);

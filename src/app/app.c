@@ -813,9 +813,40 @@ void app_apply(App *app, const Action *a)
             app_status(app, 0, "saved the scene to %s", path);
         break;
     }
-    case ACT_OPEN_SCENE:
-        if (app_open_scene(app, a->text) == 0) app->lesson_on = 0;
+    case ACT_OPEN_SCENE: {
+        /* a picture dropped on the window becomes the input; anything else is a scene file */
+        const char *dot = strrchr(a->text, '.');
+        static const char *const pics[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".PNG", ".JPG", ".JPEG", ".BMP", ".GIF"};
+        int is_pic = 0;
+        for (size_t k = 0; dot && k < sizeof pics / sizeof pics[0]; k++) is_pic |= strcmp(dot, pics[k]) == 0;
+        if (is_pic) {
+            char err[64], *old = app->spec.image;
+            app->spec.image = NULL;
+            scene_set(&app->spec, "image", a->text, err, sizeof err);
+            if (app->spec.scene.weights == ATTN_WEIGHTS_RANDOM && !app->spec.weights_file) app->spec.scene.weights = ATTN_WEIGHTS_PICTURE;
+            if (app->spec.scene.posenc == ATTN_PE_SINUSOIDAL) app->spec.scene.posenc = ATTN_PE_2D;
+            app_drop_edits(app);
+            if (app_recompute(app) == 0) {
+                free(old);
+                app->tab = TAB_PICTURE;
+                app->query = 0;
+                app->lesson_on = 0;
+                app_status(app, 0, "%s: %d patches · %s · click a patch to make it the query", a->text, app->trace.n,
+                           app->spec.picture_note);
+            } else {
+                /* the picture could not be read: the scene stays as it was */
+                char keep[sizeof app->status];
+                memcpy(keep, app->status, sizeof keep);
+                free(app->spec.image);
+                app->spec.image = old;
+                app_recompute(app);
+                app_status(app, 1, "%s", keep);
+            }
+        } else if (app_open_scene(app, a->text) == 0) {
+            app->lesson_on = 0;
+        }
         break;
+    }
     case ACT_LESSON_NEXT:
     case ACT_LESSON_PREV:
         if (!app->lesson_on || !app->player.loaded) break;

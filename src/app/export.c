@@ -83,9 +83,13 @@ int export_encode_png(unsigned char **png, size_t *len, SDL_Surface *s)
     OutBuf b = {0};
     /* figures are flat colours and text: the "up" filter on every row compresses them
      * within 1% of trying all five filters per row, in about half the time */
+    int keep_filter = stbi_write_force_png_filter, keep_level = stbi_write_png_compression_level;
     stbi_write_force_png_filter = 2;
     stbi_write_png_compression_level = 5;
     int ok = stbi_write_png_to_func(png_sink, &b, s->w, s->h, 3, rgb, s->w * 3);
+    /* the settings are stb's globals: leave them as found for other users of the library */
+    stbi_write_force_png_filter = keep_filter;
+    stbi_write_png_compression_level = keep_level;
     free(rgb);
     if (!ok || b.failed) {
         out_buf_free(&b);

@@ -214,7 +214,8 @@ static int apply_kv(SceneSpec *sp, FigOptions *o, Extra *x, const char *dir, con
         if (file && check_file(dir, file, msg, msglen)) return -1;
         return scene_set(sp, k, v, msg, msglen);
     }
-    int r = fig_set(o, k, v, msg, msglen);
+    /* "query" is a lesson key (the window's query token) before it is a figure option */
+    int r = strcmp(k, "query") == 0 ? 1 : fig_set(o, k, v, msg, msglen);
     if (r <= 0) return r;
     if (strcmp(k, "tab") == 0) {
         for (int t = 0; t < TAB_COUNT; t++)
@@ -233,7 +234,10 @@ static int apply_kv(SceneSpec *sp, FigOptions *o, Extra *x, const char *dir, con
         if (end == v || *end || q < 1 || (is_step && q > STEP_COUNT))
             return fail(msg, msglen, is_step ? "step: '%s' is not a step 1..10" : "query: '%s' is not a token number from 1", v);
         if (is_step) x->step = (int)q;
-        else x->query = (int)q;
+        else {
+            x->query = (int)q;
+            o->query = (int)q - 1;
+        }
         return 0;
     }
     if (strcmp(k, "highlight") == 0) {

@@ -536,7 +536,8 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     snprintf(f->footer, sizeof f->footer,
              "attnlab · %d tokens · d_model %d · %d head%s × d_head %d · %s scores · %s · %s · seed %llu",
              n, dm, H, H == 1 ? "" : "s", dh, attn_score_name(t->score), m,
-             t->posenc == ATTN_PE_NONE ? "no positional encoding" : t->posenc == ATTN_PE_SINUSOIDAL ? "sinusoidal positions" : "learned positions",
+             t->posenc == ATTN_PE_NONE ? "no positional encoding" : t->posenc == ATTN_PE_SINUSOIDAL ? "sinusoidal positions"
+             : t->posenc == ATTN_PE_2D ? "2-D positions" : "learned positions",
              (unsigned long long)t->seed);
 
     /* cell size: a single square panel gets about 440 px, several share about 900 px */
@@ -712,7 +713,8 @@ static void draw_picture_panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, f
             float tt = p->pic == PIC_RECEIVED ? v / top : cmap_t(f->cmap, v, f->lo, f->hi);
             CmapRGB col = cmap_color(f->cmap, tt);
             /* the more weight, the more the patch shows the colour map over the picture */
-            unsigned char a = (unsigned char)(t->picture ? 40 + 180 * fminf(fmaxf(tt, 0.0f), 1.0f) : 255);
+            /* (the hottest patch is the colour map's top colour outright) */
+            unsigned char a = (unsigned char)(t->picture ? 40 + 215 * fminf(fmaxf(tt, 0.0f), 1.0f) : 255);
             ren_rect(ren, cx, cy, cell, cell, (RenColor){col.r, col.g, col.b, a});
         }
     if (cell >= 6) {

@@ -58,7 +58,7 @@ const char *attn_norm_name(AttnNorm n) { return n == ATTN_NORM_RELU ? "relu" : "
 
 const char *attn_weights_name(AttnWeightsPreset w)
 {
-    return w == ATTN_WEIGHTS_IDENTITY ? "identity" : "random";
+    return w == ATTN_WEIGHTS_IDENTITY ? "identity" : w == ATTN_WEIGHTS_PICTURE ? "picture" : "random";
 }
 
 void attn_mask_spec(char *out, size_t len, AttnMaskKind kind, int param)
@@ -277,6 +277,33 @@ static void fill_identity_proj(float *w, int d_model, int d_head, int h)
             int src = d_head <= d_model ? (h * d_head + c) % d_model : c;
             w[(size_t)m * d_head + c] = (m == src) ? 1.0f : 0.0f;
         }
+}
+
+/* The picture preset's embedding: each patch's mean colour, times 6, in the last three
+ * dimensions (features are R G B interleaved, centred on grey). */
+static void fill_colour_embed(float *e, int d_feature, int dm)
+{
+    memset(e, 0, sizeof(float) * (size_t)d_feature * dm);
+    if (dm < 3) return;
+    float gain = 6.0f / (float)(d_feature / 3 > 0 ? d_feature / 3 : 1);
+    for (int f = 0; f < d_feature; f++) e[(size_t)f * dm + dm - 3 + f % 3] = gain;
+}
+
+/* The picture preset's query and key maps: head 1 reads the colour (the last three
+ * dimensions), head 2 the positional encoding, half from the row's half of a 2-D encoding
+ * and half from the column's. */
+static void fill_picture_head(float *w, int dm, int dh, int h)
+{
+    memset(w, 0, sizeof(float) * (size_t)dm * dh);
+    if (h == 0) {
+        for (int c = 0; c < 3 && c < dh && dm >= 3; c++) w[(size_t)(dm - 3 + c) * dh + c] = 1.0f;
+        return;
+    }
+    int half = dh / 2 > 0 ? dh / 2 : 1;
+    for (int c = 0; c < dh; c++) {
+        int src = c < half ? c : dm / 2 + (c - half);
+        if (src < dm - 3) w[(size_t)src * dh + c] = 2.0f;
+    }
 }
 
 /* ---------------------------------------------------------------- memory */
@@ -657,6 +684,7 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
         size_t fe = (size_t)n * s->d_feature;
         memcpy(t->features, s->features, sizeof(float) * fe);
         if (s->embed) memcpy(t->embed, s->embed, sizeof(float) * (size_t)s->d_feature * dm);
+        else if (s->weights == ATTN_WEIGHTS_PICTURE) fill_colour_embed(t->embed, s->d_feature, dm);
         else fill_random(t->embed, s->d_feature, dm, (float)(2.0 / sqrt((double)s->d_feature)), s->seed, TAG_EMBED, 0);
         mat_mul(t->a, t->features, t->embed, n, s->d_feature, dm);
     } else {
@@ -674,10 +702,14 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
     for (int h = 0; h < H; h++) {
         AttnHead *hd = &t->head[h];
         size_t wsz = (size_t)dm * dh;
-        if (s->weights == ATTN_WEIGHTS_IDENTITY) {
+        if (s->weights == ATTN_WEIGHTS_IDENTITY || (s->weights == ATTN_WEIGHTS_PICTURE && h < 2)) {
             fill_identity_proj(hd->wq, dm, dh, h);
             fill_identity_proj(hd->wk, dm, dh, h);
             fill_identity_proj(hd->wv, dm, dh, h);
+            if (s->weights == ATTN_WEIGHTS_PICTURE) {
+                fill_picture_head(hd->wq, dm, dh, h);
+                fill_picture_head(hd->wk, dm, dh, h);
+            }
         } else {
             fill_random(hd->wq, dm, dh, proj_scale, s->seed, TAG_WQ, h);
             fill_random(hd->wk, dm, dh, proj_scale, s->seed, TAG_WK, h);
@@ -695,7 +727,7 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
         }
     }
     int dc = H * dh;
-    if (s->weights == ATTN_WEIGHTS_IDENTITY) {
+    if (s->weights == ATTN_WEIGHTS_IDENTITY || s->weights == ATTN_WEIGHTS_PICTURE) {
         for (int r = 0; r < dc; r++)
             for (int m = 0; m < dm; m++) t->wo[(size_t)r * dm + m] = (r % dm == m) ? 1.0f : 0.0f;
     } else {

@@ -41,7 +41,11 @@ typedef enum {
  * encoding of the token's row, the rest that of its column (each with its own d). */
 typedef enum { ATTN_PE_NONE, ATTN_PE_SINUSOIDAL, ATTN_PE_LEARNED, ATTN_PE_2D } AttnPosenc;
 typedef enum { ATTN_NORM_SOFTMAX, ATTN_NORM_RELU } AttnNorm;
-typedef enum { ATTN_WEIGHTS_RANDOM, ATTN_WEIGHTS_IDENTITY } AttnWeightsPreset;
+/* ATTN_WEIGHTS_PICTURE, for pictures: the patch embedding puts each patch's mean colour
+ * (features are centred on grey) in the last 3 dimensions; head 1 compares those colours
+ * (it attends to similar colour), head 2 compares the positional encoding (it attends to
+ * nearby patches); other heads are random. */
+typedef enum { ATTN_WEIGHTS_RANDOM, ATTN_WEIGHTS_IDENTITY, ATTN_WEIGHTS_PICTURE } AttnWeightsPreset;
 
 /* Explicit parameters. Each pointer may be NULL (the preset fills that tensor). Shapes:
  * wq, wk, wv: heads x d_model x d_head; wo: (heads*d_head) x d_model;
@@ -160,7 +164,7 @@ void attn_posenc_fill_grid(float *out, AttnPosenc kind, int n, int d, uint64_t s
 const char *attn_score_name(AttnScore s);   /* "dot", "scaled", "additive" */
 const char *attn_posenc_name(AttnPosenc p); /* "none", "sinusoidal", "learned", "2d" */
 const char *attn_norm_name(AttnNorm n);     /* "softmax", "relu" */
-const char *attn_weights_name(AttnWeightsPreset w); /* "random", "identity" */
+const char *attn_weights_name(AttnWeightsPreset w); /* "random", "identity", "picture" */
 /* The mask as the command line writes it: "none", "causal", "window:2", "padding:1",
  * "graph", "custom", "conv:3". */
 void attn_mask_spec(char *out, size_t len, AttnMaskKind kind, int param);

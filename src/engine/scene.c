@@ -214,13 +214,13 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         return fail(err, errlen, "--mask: unknown value '%s' (allowed: %s)", v, allowed);
     }
     if (strcmp(key, "weights") == 0) {
-        if (strcmp(v, "random") == 0 || strcmp(v, "identity") == 0) {
-            s->weights = v[0] == 'r' ? ATTN_WEIGHTS_RANDOM : ATTN_WEIGHTS_IDENTITY;
+        if (strcmp(v, "random") == 0 || strcmp(v, "identity") == 0 || strcmp(v, "picture") == 0) {
+            s->weights = v[0] == 'r' ? ATTN_WEIGHTS_RANDOM : v[0] == 'i' ? ATTN_WEIGHTS_IDENTITY : ATTN_WEIGHTS_PICTURE;
             free(sp->weights_file);
             sp->weights_file = NULL;
             return 0;
         }
-        if (!*v) return fail(err, errlen, "--weights: empty value (allowed: random|identity|FILE)");
+        if (!*v) return fail(err, errlen, "--weights: empty value (allowed: random|identity|picture|FILE)");
         if (set_str(&sp->weights_file, v)) return fail(err, errlen, "out of memory");
         return 0;
     }

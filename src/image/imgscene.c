@@ -49,6 +49,8 @@ int img_scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen
                        sp->grid, err, errlen);
         img_free(&img);
         if (r) return -2;
+        /* centred on grey, so that dot products of colours act like their correlation */
+        for (size_t k = 0; k < (size_t)n * d; k++) features[k] -= 0.5f;
         scene_picture_free(sp);
         /* labels name each token by its place in the grid */
         size_t bytes = 0;
