@@ -166,6 +166,56 @@ static double bench_window(int n, int heads, int d_model, int d_head, AppTab tab
     return m;
 }
 
+/* A 64 x 64 picture, every pixel a token (N = 4096), one head of d_head 16: a change of
+ * seed recomputes everything and the picture view is drawn again. */
+static double bench_picture(AppTab tab, int runs)
+{
+    char err[256];
+    setenv("SDL_VIDEODRIVER", "dummy", 0);
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
+    RenFonts *fonts = ren_fonts_open(err, sizeof err);
+    if (!fonts) { fprintf(stderr, "%s\n", err); exit(1); }
+    SDL_Window *win = SDL_CreateWindow("attnlab bench", 0, 0, 1280, 800, 0);
+    SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE) : NULL;
+    if (!r) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
+    Ren *ren = ren_create(r, fonts, 1.0f);
+    static App app;
+    static UiLayout lay;
+    app_init(&app);
+    scene_set(&app.spec, "image", "example:gradient", err, sizeof err);
+    scene_set(&app.spec, "patch", "1", err, sizeof err);
+    scene_set(&app.spec, "grid", "64", err, sizeof err);
+    app.spec.scene.heads = 1;
+    app.spec.scene.d_model = 16;
+    app.spec.scene.d_head = 16;
+    app.tab = tab;
+    app.win.animate = 0;
+    if (app_recompute(&app) || app.trace.n != 4096) { fprintf(stderr, "picture scene: %s\n", app.status); exit(1); }
+    double *ms = malloc(sizeof *ms * (size_t)runs);
+    ui_draw(ren, &app, 1280, 800, &lay);
+    SDL_RenderPresent(r);
+    for (int k = 0; k < runs; k++) {
+        Action a;
+        memset(&a, 0, sizeof a);
+        a.kind = k % 2 ? ACT_FIELD_PREV : ACT_FIELD_NEXT;
+        a.i = FIELD_SEED;
+        double t0 = now_ms();
+        app_apply(&app, &a);
+        ui_draw(ren, &app, 1280, 800, &lay);
+        SDL_RenderPresent(r);
+        ms[k] = now_ms() - t0;
+    }
+    double m = median(ms, runs);
+    free(ms);
+    app_free(&app);
+    ren_destroy(ren);
+    SDL_DestroyRenderer(r);
+    SDL_DestroyWindow(win);
+    ren_fonts_close(fonts);
+    SDL_Quit();
+    return m;
+}
+
 typedef struct {
     const char *name;
     int n, heads, d_model, d_head, runs; /* n == 0: the export case */
@@ -187,6 +237,8 @@ int main(void)
         {"window_keystroke_n64_h8_d64_overview", 64, 8, 64, 8, 41, 1 + TAB_OVERVIEW},
         {"window_keystroke_n512_h8_d64_weights", 512, 8, 64, 8, 21, 1 + TAB_WEIGHTS},
         {"window_keystroke_n512_h8_d64_step", 512, 8, 64, 8, 21, 1 + TAB_STEP},
+        {"picture_pixels64x64_recompute_draw_picture", -1, 1, 16, 16, 9, 1 + TAB_PICTURE},
+        {"picture_pixels64x64_recompute_draw_weights", -1, 1, 16, 16, 9, 1 + TAB_WEIGHTS},
     };
     printf("# attnlab bench: median of several runs after one warm-up; %ld online cpus\n",
            sysconf(_SC_NPROCESSORS_ONLN));
@@ -198,7 +250,8 @@ int main(void)
         pid_t pid = fork();
         if (pid == 0) {
             close(fd[0]);
-            double m = c->window ? bench_window(c->n, c->heads, c->d_model, c->d_head, (AppTab)(c->window - 1), c->runs)
+            double m = c->n < 0 ? bench_picture((AppTab)(c->window - 1), c->runs)
+                       : c->window ? bench_window(c->n, c->heads, c->d_model, c->d_head, (AppTab)(c->window - 1), c->runs)
                        : c->n ? bench_forward(c->n, c->heads, c->d_model, c->d_head, c->runs)
                               : bench_export(c->runs);
             if (write(fd[1], &m, sizeof m) != sizeof m) _exit(1);

@@ -440,22 +440,29 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
             p->pic = kinds[k];
             p->heat = calloc((size_t)gh * gw, sizeof(float));
             if (!p->heat) continue;
+            float *heat = p->heat;
+            if (kinds[k] == PIC_RECEIVED) {
+                /* each key's column summed over every query, averaged over the heads: how much
+                 * a patch is looked at (rows are read in order, for the cache) */
+                for (int h = 0; h < H; h++)
+                    for (int i = 0; i < n; i++) {
+                        const float *row = t->head[h].weights + (size_t)i * n;
+                        for (int j = 0; j < n; j++) heat[j] += row[j];
+                    }
+                for (int j = 0; j < n; j++) heat[j] /= (float)H;
+                continue;
+            }
             for (int j = 0; j < n; j++) {
                 float v = 0;
                 if (kinds[k] == PIC_QUERY) v = t->head[hd].weights[(size_t)q * n + j];
                 else if (kinds[k] == PIC_AVERAGE) {
                     for (int h = 0; h < H; h++) v += t->head[h].weights[(size_t)q * n + j];
                     v /= (float)H;
-                } else if (kinds[k] == PIC_RECEIVED) {
-                    /* the column's sum over every query, over all heads: how much a patch is looked at */
-                    for (int h = 0; h < H; h++)
-                        for (int i = 0; i < n; i++) v += t->head[h].weights[(size_t)i * n + j];
-                    v /= (float)H;
                 } else {
                     int dr = q / gw - j / gw, dc = q % gw - j % gw;
                     v = (dr >= -1 && dr <= 1 && dc >= -1 && dc <= 1) ? 1.0f : 0.0f;
                 }
-                p->heat[j] = v;
+                heat[j] = v;
             }
         }
         f->grid_cols = count;
@@ -509,11 +516,19 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
                 }
             continue;
         }
+        if (p->get == g_weights) {
+            /* weights are never negative and exactly 0 where masked: one pass over the array */
+            const float *wt = t->head[p->head].weights;
+            float m = 0.0f;
+            for (size_t c = 0; c < (size_t)n * n; c++) m = wt[c] > m ? wt[c] : m;
+            if (0.0f < lo) lo = 0.0f;
+            if (m > hi) hi = m;
+            continue;
+        }
+        int masked_out = (p->mask_mode == MASK_REPLACE_INF || p->mask_mode == MASK_REPLACE_ZERO) && t->mask != ATTN_MASK_NONE;
         for (int r = 0; r < p->rows; r++)
             for (int c = 0; c < p->cols; c++) {
-                if ((p->mask_mode == MASK_REPLACE_INF || p->mask_mode == MASK_REPLACE_ZERO) &&
-                    !attn_allowed(t, r, c))
-                    continue;
+                if (masked_out && !attn_allowed(t, r, c)) continue;
                 float v = p->get(t, p->head, r, c);
                 if (v < lo) lo = v;
                 if (v > hi) hi = v;
@@ -652,10 +667,39 @@ static void cells_as_image(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, int r
                            float mx, float my)
 {
     Theme th = theme_of(f->dark);
-    unsigned char *px = malloc((size_t)rows * cols * 4);
+    /* one texel per screen pixel at most: a block of cells shows its strongest value, so a
+     * single sharp weight still shows when the matrix is larger than the screen */
+    int ow = (int)ceilf(cols * f->cell * ren_scale(ren)), oh = (int)ceilf(rows * f->cell * ren_scale(ren));
+    if (ow > cols || ow < 1) ow = cols;
+    if (oh > rows || oh < 1) oh = rows;
+    unsigned char *px = malloc((size_t)ow * oh * 4);
     if (!px) return;
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++) {
+    for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++) {
+            int r0 = (int)((long long)oy * rows / oh), r1 = (int)((long long)(oy + 1) * rows / oh);
+            int c0 = (int)((long long)ox * cols / ow), c1 = (int)((long long)(ox + 1) * cols / ow);
+            int r = r0, c = c0;
+            float best = -1.0f;
+            int all_masked = 1;
+            if (p->get == g_weights && !p->flip) {
+                /* weights straight from their rows (masked ones are 0, so never the largest) */
+                const float *wt = t->head[p->head].weights;
+                for (int rr = r0; rr < r1; rr++) {
+                    const float *row = wt + (size_t)(p->r0 + rr) * t->n + p->c0;
+                    for (int cc = c0; cc < c1; cc++)
+                        if (row[cc] > best) { best = row[cc]; r = rr; c = cc; }
+                }
+                all_masked = 0;
+            } else
+            for (int rr = r0; rr < r1; rr++)
+                for (int cc = c0; cc < c1; cc++) {
+                    int dr = p->r0 + (p->flip ? cc : rr), dc = p->c0 + (p->flip ? rr : cc);
+                    if (p->mask_mode != MASK_IGNORE && !attn_allowed(t, dr, dc)) continue;
+                    all_masked = 0;
+                    float a = fabsf(p->get(t, p->head, dr, dc));
+                    if (a > best) { best = a; r = rr; c = cc; }
+                }
+            if (all_masked) { r = r0; c = c0; }
             int dr = p->r0 + (p->flip ? c : r), dc = p->c0 + (p->flip ? r : c);
             float v;
             int masked;
@@ -666,13 +710,13 @@ static void cells_as_image(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, int r
             else if (masked) rc = (RenColor){(unsigned char)((col.r + 2 * th.hatch.r) / 3),
                                              (unsigned char)((col.g + 2 * th.hatch.g) / 3),
                                              (unsigned char)((col.b + 2 * th.hatch.b) / 3), 255};
-            unsigned char *o = px + ((size_t)r * cols + c) * 4;
+            unsigned char *o = px + ((size_t)oy * ow + ox) * 4;
             o[0] = rc.r;
             o[1] = rc.g;
             o[2] = rc.b;
             o[3] = 255;
         }
-    ren_image(ren, mx, my, cols * f->cell, rows * f->cell, px, cols, rows);
+    ren_image(ren, mx, my, cols * f->cell, rows * f->cell, px, ow, oh);
     free(px);
 }
 
