@@ -97,7 +97,7 @@ void cli_print_export_help(FILE *f)
         "                      (default weights)\n"
         "  --head N            head shown by per-head views, 1-based (default 1)\n"
         "  --query N           the query token (a picture's patch) of the picture views,\n"
-        "                      1-based, row by row (default 1)\n"
+        "                      1-based, row by row; --query-patch N says the same (default 1)\n"
         "  --orient qk|kq      qk: rows are queries (QKᵀ, as in papers); kq: queries are\n"
         "                      columns (A = KᵀQ, the lecture's layout)  (default qk)\n"
         "  --cmap MAP          auto|%s; auto uses diverging for\n"
@@ -408,6 +408,7 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
             rc = CLI_FAILED;
         } else if (strcmp(path, "-") != 0 && !c->quiet) {
             fprintf(out, "wrote %s (%d x %d px)\n", path, w, h);
+            if (c->spec.image) fprintf(out, "picture: %s\n", c->spec.picture_note);
         }
         ren_fonts_close(fonts);
     }

@@ -260,6 +260,7 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
 
     for (int i = 0; fig_keys[i]; i++) {
         if (strcmp(fig_keys[i], "cell") == 0 && o->cell == 0) continue;
+        if (strcmp(fig_keys[i], "query-patch") == 0) continue; /* another name for query */
         fig_get(o, fig_keys[i], v, sizeof v);
         put_line(b, fig_keys[i], v);
     }

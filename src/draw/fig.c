@@ -101,6 +101,10 @@ const char *fig_view_name(FigView v) { return v < FIG_COUNT ? view_names[v] : "?
 
 int fig_view_parse(const char *name, FigView *out)
 {
+    if (strcmp(name, "overlay") == 0) { /* the picture's overlay, by its other name */
+        *out = FIG_PICTURE;
+        return 0;
+    }
     for (int i = 0; i < FIG_COUNT; i++)
         if (strcmp(name, view_names[i]) == 0) { *out = (FigView)i; return 0; }
     return -1;
@@ -111,7 +115,7 @@ const char *fig_view_names(void)
     return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn";
 }
 
-const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", "query", NULL};
+const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", "query", "query-patch", NULL};
 
 int fig_set(FigOptions *o, const char *key, const char *v, char *err, size_t errlen)
 {
@@ -160,7 +164,7 @@ int fig_set(FigOptions *o, const char *key, const char *v, char *err, size_t err
             snprintf(err, errlen, "--numbers: unknown value '%s' (allowed: on|off|auto)", v);
             return -1;
         }
-    } else if (strcmp(key, "query") == 0) {
+    } else if (strcmp(key, "query") == 0 || strcmp(key, "query-patch") == 0) {
         char *end;
         long q = strtol(v, &end, 10);
         if (end == v || *end || q < 1 || q > ATTN_MAX_N) {
