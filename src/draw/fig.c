@@ -780,6 +780,26 @@ static void draw_picture_panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, f
     }
 }
 
+/* The pixels of token i's patch, as a size x size thumbnail at (x, y). */
+static void draw_thumb(Ren *ren, const AttnTrace *t, int i, float x, float y, float size)
+{
+    int P = t->patch > 0 ? t->patch : 1, gw = t->grid_w;
+    int px0 = (i % gw) * P, py0 = (i / gw) * P;
+    if (px0 + P > t->picture_w || py0 + P > t->picture_h) return;
+    unsigned char buf[64 * 64 * 4];
+    if (P > 64) return;
+    for (int yy = 0; yy < P; yy++)
+        for (int xx = 0; xx < P; xx++) {
+            const unsigned char *s = t->picture + ((size_t)(py0 + yy) * t->picture_w + px0 + xx) * 3;
+            unsigned char *o = buf + ((size_t)yy * P + xx) * 4;
+            o[0] = s[0];
+            o[1] = s[1];
+            o[2] = s[2];
+            o[3] = 255;
+        }
+    ren_image(ren, x, y, size, size, buf, P, P);
+}
+
 /* Lays out (and when draw is set, draws) one panel with its top-left at (x, y). */
 static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float y, int draw)
 {
@@ -796,6 +816,15 @@ static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float
     float rlw = row_label_width(ren, t, rkind, rfirst, rows, cell);
     int flat = col_labels_flat(ren, t, ckind, cfirst, cols, cell);
     float clh = flat ? lh_label : fminf(row_label_width(ren, t, ckind, cfirst, cols, cell), MAX_LABEL_W) + 4;
+    /* a picture's patches label a matrix with their own thumbnails where they fit */
+    float thumb = t->picture && t->grid_w > 0 && cell >= 12 && !p->pic ? fminf(cell - 2, 30.0f) : 0;
+    int row_thumbs = thumb > 0 && (rkind == LBL_TOKEN || rkind == LBL_POS);
+    int col_thumbs = thumb > 0 && (ckind == LBL_TOKEN || ckind == LBL_POS);
+    if (row_thumbs) rlw = thumb + 2;
+    if (col_thumbs) {
+        clh = thumb + 2;
+        flat = 1;
+    }
     float axis_w = lh_axis + 2;
     float mx = x + axis_w + rlw + 6, my = y + title_h + lh_axis + clh + 4;
     float mw = cols * cell, mh = rows * cell;
@@ -822,7 +851,11 @@ static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float
 
     char lab[64], idx[16], num[32];
     int step = (int)label_step(ren, cell);
-    for (int r = 0; r < rows; r += step) {
+    for (int r = 0; r < rows && row_thumbs; r++)
+        draw_thumb(ren, t, rfirst + r, mx - 4 - thumb, my + r * cell + (cell - thumb) / 2, thumb);
+    for (int c = 0; c < cols && col_thumbs; c++)
+        draw_thumb(ren, t, cfirst + c, mx + c * cell + (cell - thumb) / 2, my - 3 - thumb, thumb);
+    for (int r = 0; r < rows && !row_thumbs; r += step) {
         label_text(lab, sizeof lab, t, rkind, rfirst + r);
         index_text(idx, sizeof idx, rkind, rfirst + r);
         float ly = my + r * cell + cell / 2 - lh_label / 2;
@@ -831,7 +864,7 @@ static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float
         if (idx[0]) ren_text(ren, mx - 6 - tw - 4, ly + lh_label * 0.15f, idx, LABEL_PX * 0.8f, REN_REGULAR, th.muted, REN_RIGHT);
         ren_clip(ren, 0, 0, 0, 0);
     }
-    for (int c = 0; c < cols; c += step) {
+    for (int c = 0; c < cols && !col_thumbs; c += step) {
         label_text(lab, sizeof lab, t, ckind, cfirst + c);
         index_text(idx, sizeof idx, ckind, cfirst + c);
         if (flat) {
