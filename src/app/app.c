@@ -821,6 +821,8 @@ void app_apply(App *app, const Action *a)
         for (size_t k = 0; dot && k < sizeof pics / sizeof pics[0]; k++) is_pic |= strcmp(dot, pics[k]) == 0;
         if (is_pic) {
             char err[64], *old = app->spec.image;
+            AttnWeightsPreset old_weights = app->spec.scene.weights;
+            AttnPosenc old_posenc = app->spec.scene.posenc;
             app->spec.image = NULL;
             scene_set(&app->spec, "image", a->text, err, sizeof err);
             if (app->spec.scene.weights == ATTN_WEIGHTS_RANDOM && !app->spec.weights_file) app->spec.scene.weights = ATTN_WEIGHTS_PICTURE;
@@ -839,6 +841,8 @@ void app_apply(App *app, const Action *a)
                 memcpy(keep, app->status, sizeof keep);
                 free(app->spec.image);
                 app->spec.image = old;
+                app->spec.scene.weights = old_weights;
+                app->spec.scene.posenc = old_posenc;
                 app_recompute(app);
                 app_status(app, 1, "%s", keep);
             }

@@ -477,9 +477,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
             snprintf(f->subtitle, sizeof f->subtitle, "the tokens laid out %d a row (this scene has no picture)", gw);
         if (o->view == FIG_CNN) {
             long long dm2 = (long long)dm * dm, att = 3LL * dm * dh * H + (long long)H * dh * dm;
-            snprintf(f->subtitle, sizeof f->subtitle,
-                     "parameters of one layer, d_model %d: a 3×3 convolution %lld (9·d²), self-attention %lld (Wq, Wk, Wv, Wᴼ): "
-                     "the window is fixed, attention's reach is learned",
+            snprintf(f->subtitle, sizeof f->subtitle, "parameters (d_model %d): 3×3 convolution %lld · self-attention %lld",
                      dm, 9 * dm2, att);
         }
         signed_data = 0;
