@@ -710,8 +710,17 @@ void app_apply(App *app, const Action *a)
     case ACT_NONE: break;
     case ACT_QUIT: app->quit = 1; break;
     case ACT_EDIT_BEGIN:
+        if (app->spec.image) {
+            /* editing the sentence leaves the picture: the text is the input again */
+            char err[64];
+            scene_set(&app->spec, "image", "none", err, sizeof err);
+            app_drop_edits(app);
+            app_recompute(app);
+            if (app->tab == TAB_PICTURE || app->tab == TAB_CNN) app->tab = TAB_WEIGHTS;
+            app_status(app, 0, "back to the text: the picture is no longer the input");
+        }
         app->editing = 1;
-        app->cursor = (int)strlen(text);
+        app->cursor = (int)strlen(app->spec.text ? app->spec.text : "");
         app->dirty = 1;
         break;
     case ACT_EDIT_END:
