@@ -18,7 +18,7 @@ RTOL = 1e-4
 TOP_KEYS = ["format", "version", "tokens", "config", "a", "pe", "x", "mask", "heads",
             "concat", "Wo", "output", "empty_rows"]
 CONFIG_KEYS = ["n", "d_model", "heads", "d_head", "d_att", "score", "mask", "posenc", "norm",
-               "temperature", "seed", "weights", "inputs", "scale"]
+               "temperature", "seed", "weights", "inputs", "scale", "grid_w"]
 HEAD_KEYS = ["Wq", "Wk", "Wv", "q", "k", "v", "scores", "scaled", "weights", "out",
              "entropy", "max_weight", "empty_rows"]
 
@@ -99,10 +99,28 @@ def sinusoidal(n, d):
     return pe
 
 
-def mask_from_config(spec, n, json_mask):
+def sinusoidal_2d(n, d, grid_w):
+    """Row encoding in the first d//2 dimensions, column encoding in the rest."""
+    pe = np.zeros((n, d))
+    dr = d // 2
+    rows = sinusoidal(n // grid_w + 1, dr) if dr else None
+    cols = sinusoidal(grid_w, d - dr)
+    for p in range(n):
+        if dr:
+            pe[p, :dr] = rows[p // grid_w]
+        pe[p, dr:] = cols[p % grid_w]
+    return pe
+
+
+def mask_from_config(spec, n, json_mask, grid_w=0):
     """The allowed-matrix (bool n x n) the mask spec describes; problems are SchemaErrors."""
     qi = np.arange(n)[:, None]
     kj = np.arange(n)[None, :]
+    if spec.startswith("conv:"):
+        k = int(spec.split(":", 1)[1])
+        gw = grid_w if grid_w > 0 else n
+        half = k // 2
+        return (np.abs(qi // gw - kj // gw) <= half) & (np.abs(qi % gw - kj % gw) <= half)
     if spec == "none":
         return np.ones((n, n), dtype=bool)
     if spec == "causal":
@@ -210,10 +228,11 @@ def check(doc):
     dh = integer(cfg, "d_head", "config", 1)
     da = integer(cfg, "d_att", "config", 1)
     score = choice(cfg, "score", ("dot", "scaled", "additive"), "config")
-    posenc = choice(cfg, "posenc", ("none", "sinusoidal", "learned"), "config")
+    posenc = choice(cfg, "posenc", ("none", "sinusoidal", "learned", "2d"), "config")
+    grid_w = integer(cfg, "grid_w", "config", 0)
     norm = choice(cfg, "norm", ("softmax", "relu"), "config")
-    choice(cfg, "weights", ("random", "identity"), "config")
-    choice(cfg, "inputs", ("hashed", "explicit"), "config")
+    choice(cfg, "weights", ("random", "identity", "picture", "explicit"), "config")
+    choice(cfg, "inputs", ("hashed", "explicit", "features"), "config")
     integer(cfg, "seed", "config", 0)
     if not isinstance(cfg["mask"], str):
         raise SchemaError("config.mask is not a string")
@@ -264,12 +283,14 @@ def check(doc):
     output_file = matrix(doc, "output", n, dm, "trace")
     total_empty = integer(doc, "empty_rows", "trace", 0)
 
-    allowed = mask_from_config(cfg["mask"], n, mask_file)
+    allowed = mask_from_config(cfg["mask"], n, mask_file, grid_w)
 
     # ---- the recomputation, float64 throughout
     c = Checker()
-    if posenc == "sinusoidal":
+    if posenc == "sinusoidal" or (posenc == "2d" and grid_w == 0):
         pe = sinusoidal(n, dm)
+    elif posenc == "2d":
+        pe = sinusoidal_2d(n, dm, grid_w)
     elif posenc == "learned":
         pe = pe_file.copy()
     else:

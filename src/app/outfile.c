@@ -396,9 +396,10 @@ int out_json_trace(OutBuf *b, const AttnTrace *t, char *err, size_t errlen)
                attn_posenc_name(t->posenc), attn_norm_name(t->norm));
     out_float(b, t->temperature, "null");
     out_printf(b, ", \"seed\": %llu, \"weights\": \"%s\", \"inputs\": \"%s\", \"scale\": ",
-               (unsigned long long)t->seed, attn_weights_name(t->weights_preset),
-               t->explicit_vectors ? "explicit" : "hashed");
+               (unsigned long long)t->seed, t->explicit_params ? "explicit" : attn_weights_name(t->weights_preset),
+               t->explicit_vectors ? "explicit" : t->d_feature ? "features" : "hashed");
     out_float(b, t->scale, "null");
+    out_printf(b, ", \"grid_w\": %d", t->grid_w);
     out_str(b, "}");
 
     json_key(b, 2, "a", 0);

@@ -299,7 +299,10 @@ void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
     case FIG_OUTPUT: snprintf(out, len, "outputs b = concat(heads) · Wᴼ"); break;
     case FIG_HEADS: snprintf(out, len, "all %d heads · α′ = %s · %s", t->heads, nw, m); break;
     case FIG_PE: snprintf(out, len, "positional encoding e (%s)", attn_posenc_name(t->posenc)); break;
-    case FIG_PARAMS: snprintf(out, len, "weights of head %d and the merge Wᴼ (%s)", h, attn_weights_name(t->weights_preset)); break;
+    case FIG_PARAMS:
+        snprintf(out, len, "weights of head %d and the merge Wᴼ (%s%s)", h, attn_weights_name(t->weights_preset),
+                 t->explicit_params ? ", some given by the scene" : "");
+        break;
     case FIG_PICTURE: snprintf(out, len, "where patch %d looks · α′ = %s · %s", o->query + 1, nw, m); break;
     case FIG_CNN: snprintf(out, len, "patch %d: a CNN's fixed window beside self-attention's learned reach", o->query + 1); break;
     default: snprintf(out, len, "?"); break;
@@ -417,7 +420,8 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
         signed_data = 0;
         break;
     case FIG_PE:
-        add_panel(f, "", 0, dm, g_pe, 0, LBL_POS, LBL_DIM0, "position p", "dimension (from 0: even = sin, odd = cos)");
+        add_panel(f, "", 0, dm, g_pe, 0, LBL_POS, LBL_DIM0, "position p",
+                  t->posenc == ATTN_PE_SINUSOIDAL ? "dimension (from 0: even = sin, odd = cos)" : "dimension (from 0)");
         snprintf(f->subtitle, sizeof f->subtitle, t->posenc == ATTN_PE_SINUSOIDAL
                  ? "e[p][2i] = sin(p / 10000^(2i/d)), e[p][2i+1] = cos(p / 10000^(2i/d)), p from 0"
                  : t->posenc == ATTN_PE_LEARNED ? "one seeded random vector per position (seed %llu)"
@@ -471,8 +475,8 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
         }
         f->grid_cols = count;
         if (t->picture)
-            snprintf(f->subtitle, sizeof f->subtitle, "%d × %d patches of %d × %d pixels · the query patch is framed · hot = more weight",
-                     gw, gh, t->patch, t->patch);
+            snprintf(f->subtitle, sizeof f->subtitle, "%d × %d patches of %d × %d pixels · the query patch is framed · "
+                     "each panel's hottest patch is its largest value", gw, gh, t->patch, t->patch);
         else
             snprintf(f->subtitle, sizeof f->subtitle, "the tokens laid out %d a row (this scene has no picture)", gw);
         if (o->view == FIG_CNN) {
@@ -510,8 +514,9 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     for (int i = 0; i < f->n; i++) {
         Panel *p = &f->p[i];
         if (p->pic) {
-            /* the bar belongs to the weights; a received or window panel scales itself */
-            if ((p->pic == PIC_QUERY || p->pic == PIC_AVERAGE) && p->heat)
+            /* the bar belongs to the query panel's weights; every picture panel maps its
+             * own largest value to the hottest colour */
+            if (p->pic == PIC_QUERY && p->heat)
                 for (int c = 0; c < n; c++) {
                     if (p->heat[c] < lo) lo = p->heat[c];
                     if (p->heat[c] > hi) hi = p->heat[c];
@@ -756,7 +761,7 @@ static void draw_picture_panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, f
                 if (v == 0.0f) ren_rect(ren, cx, cy, cell, cell, (RenColor){th.bg.r, th.bg.g, th.bg.b, 190});
                 continue;
             }
-            float tt = p->pic == PIC_RECEIVED ? v / top : cmap_t(f->cmap, v, f->lo, f->hi);
+            float tt = v / top;
             CmapRGB col = cmap_color(f->cmap, tt);
             /* the more weight, the more the patch shows the colour map over the picture */
             /* (the hottest patch is the colour map's top colour outright) */

@@ -290,19 +290,31 @@ static void fill_colour_embed(float *e, int d_feature, int dm)
 }
 
 /* The picture preset's query and key maps: head 1 reads the colour (the last three
- * dimensions), head 2 the positional encoding, half from the row's half of a 2-D encoding
- * and half from the column's. */
-static void fill_picture_head(float *w, int dm, int dh, int h)
+ * dimensions), head 2 the positional encoding: from the row's half of a 2-D encoding and
+ * from the column's, one sine and cosine pair each (their product is the cosine of the
+ * distance times the frequency). The pair is the fastest that does not come round again
+ * within the grid (frequency 1 would: patches 6 apart would look as near as neighbours),
+ * with a gain that makes a neighbour's scaled score 1 lower than the query's own, so that
+ * the weights fall off with distance. gw x gh is the grid. */
+static void fill_picture_head(float *w, int dm, int dh, int h, int gw, int gh)
 {
     memset(w, 0, sizeof(float) * (size_t)dm * dh);
     if (h == 0) {
         for (int c = 0; c < 3 && c < dh && dm >= 3; c++) w[(size_t)(dm - 3 + c) * dh + c] = 1.0f;
         return;
     }
-    int half = dh / 2 > 0 ? dh / 2 : 1;
-    for (int c = 0; c < dh; c++) {
-        int src = c < half ? c : dm / 2 + (c - half);
-        if (src < dm - 3) w[(size_t)src * dh + c] = 2.0f;
+    for (int axis = 0; axis < 2; axis++) {
+        int base = axis ? dm / 2 : 0, d = axis ? dm - dm / 2 : dm / 2, extent = axis ? gw : gh;
+        for (int i = 0; 2 * i + 1 < d; i++) {
+            double freq = pow(10000.0, -2.0 * i / d);
+            if (freq * (extent - 1) > 3.14159265358979) continue;
+            float gain = (float)sqrt(sqrt((double)dh) / (1.0 - cos(freq)));
+            for (int k = 0; k < 2; k++) {
+                int src = base + 2 * i + k, c = 2 * axis + k;
+                if (src < dm - 3 && c < dh) w[(size_t)src * dh + c] = gain;
+            }
+            break;
+        }
     }
 }
 
@@ -660,6 +672,7 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
     t->posenc = s->posenc; t->norm = s->norm; t->temperature = s->temperature;
     t->seed = s->seed; t->weights_preset = s->weights;
     t->explicit_vectors = s->vectors != NULL;
+    t->explicit_params = s->params.wq || s->params.wk || s->params.wv || s->params.wo || s->params.wa || s->params.va;
     t->scale = s->score == ATTN_SCORE_SCALED ? (float)(1.0 / sqrt((double)dh)) : 1.0f;
 
     /* token strings live right after the pointer array */
@@ -707,8 +720,9 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
             fill_identity_proj(hd->wk, dm, dh, h);
             fill_identity_proj(hd->wv, dm, dh, h);
             if (s->weights == ATTN_WEIGHTS_PICTURE) {
-                fill_picture_head(hd->wq, dm, dh, h);
-                fill_picture_head(hd->wk, dm, dh, h);
+                int gw = s->grid_w > 0 ? s->grid_w : n;
+                fill_picture_head(hd->wq, dm, dh, h, gw, (n + gw - 1) / gw);
+                fill_picture_head(hd->wk, dm, dh, h, gw, (n + gw - 1) / gw);
             }
         } else {
             fill_random(hd->wq, dm, dh, proj_scale, s->seed, TAG_WQ, h);

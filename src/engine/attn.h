@@ -111,6 +111,7 @@ typedef struct {
     uint64_t seed;
     AttnWeightsPreset weights_preset;
     int explicit_vectors;    /* 1 when a^i came from the scene, 0 when hashed */
+    int explicit_params;     /* 1 when the scene gave any of Wq, Wk, Wv, Wo, Wa, va */
     int d_feature;           /* 0 unless a came from features */
     int grid_w;
     float scale;             /* scaled = scores * scale: 1/sqrt(d_head) or 1 */
