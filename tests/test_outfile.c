@@ -231,7 +231,7 @@ static void json_has_every_schema_key_with_shapes(void)
         const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(root, "config");
         EXPECT_STR(keys_of(cfg, keys, sizeof keys),
                    "n,d_model,heads,d_head,d_att,score,mask,posenc,norm,temperature,seed,"
-                   "weights,inputs,scale");
+                   "weights,inputs,scale,grid_w");
         EXPECT_STR(cJSON_GetObjectItem(root, "format")->valuestring, "attnlab-trace");
         EXPECT_INT(cJSON_GetObjectItem(root, "version")->valueint, 1);
         EXPECT_INT(cJSON_GetObjectItem(cfg, "d_att")->valueint, da);
