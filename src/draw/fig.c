@@ -496,6 +496,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
         break;
     default: break;
     }
+    if (o->columns > 0) f->grid_cols = o->columns;
     for (int i = 0; i < f->n; i++) {
         Panel *p = &f->p[i];
         if (p->rows == 0) p->rows = n;

@@ -40,6 +40,7 @@ typedef struct {
     int k0, kn;         /* key columns shown; kn 0 = all */
     int compact;        /* for a window panel: no subtitle or footer, small margins */
     int query;          /* 0-based query token of the picture views */
+    int columns;        /* panels a row, 0 = the view's own choice */
 } FigOptions;
 
 FigOptions fig_options_default(void);

@@ -422,6 +422,20 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
         o.k0 = o.kn = 0;
     }
     o.cell = fig_fit_cell(ren, &app->trace, &o, r.w, r.h);
+    if (view == FIG_PICTURE || view == FIG_CNN || view == FIG_HEADS) {
+        /* several panels: the number a row that gives the largest cells in this space */
+        int most = view == FIG_HEADS ? app->trace.heads : view == FIG_PICTURE ? 3 : 2;
+        for (int cols = 1; cols <= most && cols <= 8; cols++) {
+            FigOptions t = o;
+            t.columns = cols;
+            t.cell = 0;
+            float c = fig_fit_cell(ren, &app->trace, &t, r.w, r.h);
+            if (c > o.cell + 0.01f) {
+                o.cell = c;
+                o.columns = cols;
+            }
+        }
+    }
     if (lay->n_figs >= UI_MAX_FIGS) return;
     FigLayout *fl = &lay->figs[lay->n_figs];
     ren_clip(ren, r.x, r.y, r.w, r.h);
