@@ -471,7 +471,11 @@ static void draw_top(Ren *ren, const App *app, float w, UiLayout *lay, const Loo
     float cw = ren_text_width(ren, before, 17, REN_REGULAR);
     float shift = cw > box.w - 40 ? cw - (box.w - 40) : 0;
     float tx = box.x + 10 - shift;
-    if (*text) ren_text(ren, tx, ty, text + from, 17, REN_REGULAR, lk->f.fg, REN_LEFT);
+    if (app->spec.image && !app->editing) {
+        char pic[400];
+        snprintf(pic, sizeof pic, "picture %s · %s · Enter: back to text", app->spec.image, app->spec.picture_note);
+        ren_text(ren, box.x + 10, ty, pic, 17, REN_ITALIC, lk->f.muted, REN_LEFT);
+    } else if (*text) ren_text(ren, tx, ty, text + from, 17, REN_REGULAR, lk->f.fg, REN_LEFT);
     else if (!app->editing) ren_text(ren, tx, ty, "type a sentence here", 17, REN_REGULAR, lk->f.muted, REN_LEFT);
     if (app->editing) {
         float cx = tx + cw;
