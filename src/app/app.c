@@ -24,6 +24,7 @@ const char *const app_help_lines[] = {
     "                               normalisation, temperature, seed, weights (Shift: back)",
     "V C O L G A                    head shown, colour map, orientation, theme, numbers,",
     "                               animation",
+    "U Y                            a picture's patch size and grid (drop a picture first)",
     "drag a cell of a or W up/down  change that number (Shift: finely); click a mask cell",
     "                               to toggle it; R resets every edit",
     "mouse wheel / drag (right)     zoom / pan a large matrix; Z resets the zoom",
@@ -65,6 +66,7 @@ static const struct {
     {"window/pad", "W"}, {"positions", "P"}, {"normalise", "N"}, {"temperature", "T"},
     {"seed", "E"}, {"weights", "I"}, {"head shown", "V"}, {"colour map", "C"},
     {"orientation", "O"}, {"theme", "L"}, {"numbers", "G"}, {"animation", "A"},
+    {"patch", "U"}, {"grid", "Y"},
 };
 
 const char *app_field_name(AppField f) { return f < FIELD_COUNT ? fields[f].name : "?"; }
@@ -113,6 +115,15 @@ void app_field_value(const App *app, AppField f, char *out, size_t len)
     case FIELD_THEME: fig_get(&app->fig, "theme", out, len); break;
     case FIELD_NUMBERS: fig_get(&app->fig, "numbers", out, len); break;
     case FIELD_ANIMATE: snprintf(out, len, "%s", app->win.animate ? "on" : "off"); break;
+    case FIELD_PATCH:
+        if (!app->spec.image) snprintf(out, len, "– (no picture)");
+        else if (app->spec.patch == 1) snprintf(out, len, "1 (pixels)");
+        else snprintf(out, len, "%d × %d", app->spec.patch, app->spec.patch);
+        break;
+    case FIELD_GRID:
+        if (!app->spec.image) snprintf(out, len, "–");
+        else snprintf(out, len, "%d × %d tokens", app->spec.grid_w, app->spec.grid_h);
+        break;
     default: snprintf(out, len, "?"); break;
     }
 }
@@ -415,6 +426,20 @@ static void change_field(App *app, AppField f, int dir)
     case FIELD_THEME: app->fig.dark = !app->fig.dark; scene_changed = 0; break;
     case FIELD_NUMBERS: app->fig.numbers = (FigNumbers)cycle((int)app->fig.numbers, 3, dir); scene_changed = 0; break;
     case FIELD_ANIMATE: app->win.animate = !app->win.animate; scene_changed = 0; break;
+    case FIELD_PATCH:
+    case FIELD_GRID: {
+        static const int patches[] = {1, 2, 4, 8, 12, 16, 24, 32, 48, 64};
+        static const int grids[] = {4, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64};
+        if (!app->spec.image) {
+            app_status(app, 0, "patch and grid apply to pictures: drop a picture on the window");
+            return;
+        }
+        if (f == FIELD_PATCH) app->spec.patch = step_in_list(patches, 10, app->spec.patch, dir);
+        else app->spec.grid = step_in_list(grids, 11, app->spec.grid, dir);
+        app_drop_edits(app);
+        if (app->query >= 0) app->query = 0;
+        break;
+    }
     default: return;
     }
     char v[96];
@@ -832,10 +857,14 @@ void app_apply(App *app, const Action *a)
             char err[64], *old = app->spec.image;
             AttnWeightsPreset old_weights = app->spec.scene.weights;
             AttnPosenc old_posenc = app->spec.scene.posenc;
+            int old_dm = app->spec.scene.d_model, old_dh = app->spec.scene.d_head;
             app->spec.image = NULL;
             scene_set(&app->spec, "image", a->text, err, sizeof err);
             if (app->spec.scene.weights == ATTN_WEIGHTS_RANDOM && !app->spec.weights_file) app->spec.scene.weights = ATTN_WEIGHTS_PICTURE;
             if (app->spec.scene.posenc == ATTN_PE_SINUSOIDAL) app->spec.scene.posenc = ATTN_PE_2D;
+            /* room for the colour and for both halves of the 2-D encoding */
+            if (app->spec.scene.d_model < 16) app->spec.scene.d_model = 16;
+            if (app->spec.scene.d_head < 8) app->spec.scene.d_head = 8;
             app_drop_edits(app);
             if (app_recompute(app) == 0) {
                 free(old);
@@ -852,6 +881,8 @@ void app_apply(App *app, const Action *a)
                 app->spec.image = old;
                 app->spec.scene.weights = old_weights;
                 app->spec.scene.posenc = old_posenc;
+                app->spec.scene.d_model = old_dm;
+                app->spec.scene.d_head = old_dh;
                 app_recompute(app);
                 app_status(app, 1, "%s", keep);
             }

@@ -35,6 +35,8 @@ static int field_for_key(SDL_Keycode k)
     case SDLK_l: return FIELD_THEME;
     case SDLK_g: return FIELD_NUMBERS;
     case SDLK_a: return FIELD_ANIMATE;
+    case SDLK_u: return FIELD_PATCH;
+    case SDLK_y: return FIELD_GRID;
     default: return -1;
     }
 }
