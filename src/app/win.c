@@ -113,6 +113,8 @@ static void export_view(Win *w)
     FigOptions o = app->fig;
     o.view = (FigView)view;
     o.cell = 0;
+    o.query = app->query;
+    o.compact = 0;
     snprintf(stem, sizeof stem, "attnlab-%s-head%d", fig_view_name(o.view), o.head + 1);
     int pw, ph;
     if (app_export_path(stem, "png", path, sizeof path, err, sizeof err) ||
@@ -131,6 +133,7 @@ static void export_heads(Win *w)
         o.view = FIG_WEIGHTS;
         o.head = h;
         o.cell = 0;
+        o.query = app->query;
         snprintf(stem, sizeof stem, "attnlab-weights-head%d", h + 1);
         if (app_export_path(stem, "png", path, sizeof path, err, sizeof err) ||
             export_png(path, &app->trace, &o, 2.0f, w->fonts, NULL, NULL, err, sizeof err)) {
