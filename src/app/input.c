@@ -208,6 +208,8 @@ int input_translate(Input *in, const SDL_Event *e, const App *app, const UiLayou
             return 1;
         }
         if (lay->lesson_next.w > 0 && ui_in(lay->lesson_next, x, y)) { out[0] = act(ACT_LESSON_NEXT, 0); return 1; }
+        for (int m = 0; m < lay->n_marks; m++)
+            if (ui_in(lay->marks[m], x, y)) { out[0] = act(ACT_LESSON_SET, m); return 1; }
         if (lay->lesson_prev.w > 0 && ui_in(lay->lesson_prev, x, y)) { out[0] = act(ACT_LESSON_PREV, 0); return 1; }
         int n = 0;
         if (app->editing) out[n++] = act(ACT_EDIT_END, 0);

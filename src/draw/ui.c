@@ -703,8 +703,10 @@ static void draw_narration(Ren *ren, const App *app, UiRect r, UiLayout *lay, co
     y -= p->scroll;
     snprintf(buf, sizeof buf, "%s · step %d of %d", l->title, p->step + 1, l->n_steps);
     y += plain_runs(ren, x, y, w, buf, 0, 13, lk->f.muted, lk, 1) + 4;
-    for (int s = 0; s < l->n_steps && s < 40; s++)
-        ren_rect(ren, x + s * 14, y, 9, 5, s == p->step ? lk->accent : s < p->step ? lk->f.muted : lk->chip);
+    for (int s = 0; s < l->n_steps && s < 64; s++) {
+        ren_rect(ren, x + s * 14, y, 9, 7, s == p->step ? lk->accent : s < p->step ? lk->f.muted : lk->chip);
+        lay->marks[lay->n_marks++] = (UiRect){x + s * 14 - 2, y - 4, 13, 15};
+    }
     y += 16;
     y += plain_runs(ren, x, y, w, st->title, LESSON_STRONG, 21, lk->f.fg, lk, 1) + 8;
     float size = 16;
@@ -931,6 +933,12 @@ int ui_find(const UiLayout *lay, const App *app, const char *name, float *x, flo
         int c = atoi(name + 7) - 1;
         if (c < 0 || c >= lay->n_choices) return 0;
         centre(lay->choices[c], x, y);
+        return 1;
+    }
+    if (strncmp(name, "mark:", 5) == 0) {
+        int m = atoi(name + 5) - 1;
+        if (m < 0 || m >= lay->n_marks) return 0;
+        centre(lay->marks[m], x, y);
         return 1;
     }
     if (strncmp(name, "menu:", 5) == 0) {

@@ -44,6 +44,8 @@ typedef struct {
     UiRect choices[16];
     UiRect answer_box;           /* a numeric answer's box (w 0: none) */
     UiRect lesson_prev, lesson_next;
+    int n_marks;
+    UiRect marks[64];            /* the lesson's steps, one mark each: click to jump */
     int n_menu;
     UiRect menu[PLAYER_MAX_LESSONS + 1]; /* the lessons, then "no lesson" */
 } UiLayout;
@@ -60,7 +62,8 @@ int ui_fig_at(const UiLayout *lay, float x, float y);
 int ui_in(UiRect r, float x, float y);
 
 /* Named places, for replay scripts: "text", "tab:NAME", "field:NAME", "token:N",
- * "choice:N", "answer", "lesson:next", "lesson:prev", "menu:N" (N from 1),
+ * "choice:N", "answer", "lesson:next", "lesson:prev", "menu:N", "mark:N" (a lesson step's
+ * mark; N from 1),
  * "cell:VIEW:ROW:COL" (1-based ROW and COL, VIEW a figure view name shown on screen). Fills
  * the centre point. Returns 0 if there is no such place on screen. */
 int ui_find(const UiLayout *lay, const App *app, const char *name, float *x, float *y);
