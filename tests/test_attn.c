@@ -1477,8 +1477,25 @@ static void features_are_embedded(void)
     EXPECT(differs);
 }
 
+static void weight_matrices_beyond_the_limit_are_refused(void)
+{
+    static const char *const toks[] = {"a", "b"};
+    AttnScene s = attn_scene_default();
+    s.n = 2;
+    s.tokens = toks;
+    s.heads = 64;
+    s.d_model = 1024;
+    s.d_head = 1024;
+    char err[256];
+    EXPECT(attn_check(&s, err, sizeof err) != 0);
+    EXPECT_MSG(strstr(err, "16777216") != NULL, "%s", err);
+    s.d_head = 256; /* 64 x 1024 x 256 is exactly the limit */
+    EXPECT_MSG(attn_check(&s, err, sizeof err) == 0, "%s", err);
+}
+
 void suite_attn(void)
 {
+    RUN(weight_matrices_beyond_the_limit_are_refused);
     RUN(conv_mask_is_a_receptive_field);
     RUN(pe_2d_encodes_row_then_column);
     RUN(features_are_embedded);

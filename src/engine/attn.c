@@ -113,6 +113,10 @@ int attn_check(const AttnScene *s, char *err, size_t errlen)
     if (cells > ATTN_MAX_CELLS)
         return fail(err, errlen, "%d heads x %d x %d tokens is %lld score cells, more than the "
                     "limit of %lld", s->heads, s->n, s->n, cells, (long long)ATTN_MAX_CELLS);
+    long long params = (long long)s->heads * s->d_model * s->d_head;
+    if (params > ATTN_MAX_PARAMS)
+        return fail(err, errlen, "%d heads x d_model %d x d_head %d is %lld weights a matrix, more than the "
+                    "limit of %lld", s->heads, s->d_model, s->d_head, params, (long long)ATTN_MAX_PARAMS);
     if (!(s->temperature >= ATTN_MIN_TEMPERATURE && s->temperature <= ATTN_MAX_TEMPERATURE))
         return fail(err, errlen, "temperature %g is outside %g..%g", (double)s->temperature,
                     (double)ATTN_MIN_TEMPERATURE, (double)ATTN_MAX_TEMPERATURE);

@@ -23,6 +23,7 @@
 #define ATTN_MAX_D_ATT 1024    /* hidden size of additive scoring */
 #define ATTN_MAX_D_FEATURE 12288 /* raw features per token (a 64 x 64 RGB patch) */
 #define ATTN_MAX_CELLS (8LL * 4096 * 4096) /* heads * N * N: score and weight cells in all */
+#define ATTN_MAX_PARAMS (16LL * 1024 * 1024) /* heads * d_model * d_head: numbers in each of Wq, Wk, Wv, Wo */
 #define ATTN_MAX_TEMPERATURE 1e6f
 #define ATTN_MIN_TEMPERATURE 1e-6f
 
