@@ -110,7 +110,7 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
         {"d-att", "7"}, {"score", "additive"}, {"mask", "window:3"}, {"posenc", "learned"},
         {"norm", "relu"}, {"temperature", "0.5"}, {"seed", "18446744073709551615"},
         {"weights", "identity"}, {"vectors", "v.txt"}, {"image", "example:ducks"}, {"patch", "4"},
-        {"grid", "12"},
+        {"grid", "12"}, {"layers", "3"}, {"d-ff", "64"},
     };
     SceneSpec sp;
     scene_spec_init(&sp);
@@ -140,6 +140,8 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
     EXPECT_STR(sp.image, "example:ducks");
     EXPECT_INT(sp.patch, 4);
     EXPECT_INT(sp.grid, 12);
+    EXPECT_INT(sp.layers, 3);
+    EXPECT_INT(sp.d_ff, 64);
     scene_spec_free(&sp);
 }
 

@@ -25,6 +25,7 @@ const char *const app_help_lines[] = {
     "V C O L G A                    head shown, colour map, orientation, theme, numbers,",
     "                               animation",
     "U Y                            a picture's patch size and grid (drop a picture first)",
+    "J F                            Transformer blocks stacked; the block shown",
     "drag a cell of a or W up/down  change that number (Shift: finely); click a mask cell",
     "                               to toggle it; R resets every edit",
     "mouse wheel / drag (right)     zoom / pan a large matrix; Z resets the zoom",
@@ -38,7 +39,7 @@ const char *const app_help_lines[] = {
 
 static const char *const tab_names[TAB_COUNT] = {
     "step-through", "overview", "inputs", "qkv", "scores", "scaled", "mask", "weights",
-    "heads", "outputs", "positions", "params", "picture", "cnn"};
+    "heads", "outputs", "positions", "params", "picture", "cnn", "block"};
 
 const char *app_tab_name(AppTab t) { return t < TAB_COUNT ? tab_names[t] : "?"; }
 
@@ -56,6 +57,7 @@ FigView app_tab_view(AppTab t)
     case TAB_PARAMS: return FIG_PARAMS;
     case TAB_PICTURE: return FIG_PICTURE;
     case TAB_CNN: return FIG_CNN;
+    case TAB_BLOCK: return FIG_BLOCK;
     default: return FIG_WEIGHTS;
     }
 }
@@ -67,7 +69,7 @@ static const struct {
     {"window/pad", "W"}, {"positions", "P"}, {"normalise", "N"}, {"temperature", "T"},
     {"seed", "E"}, {"weights", "I"}, {"head shown", "V"}, {"colour map", "C"},
     {"orientation", "O"}, {"theme", "L"}, {"numbers", "G"}, {"animation", "A"},
-    {"patch", "U"}, {"grid", "Y"},
+    {"patch", "U"}, {"grid", "Y"}, {"blocks", "J"}, {"block shown", "F"},
 };
 
 const char *app_field_name(AppField f) { return f < FIELD_COUNT ? fields[f].name : "?"; }
@@ -121,6 +123,8 @@ void app_field_value(const App *app, AppField f, char *out, size_t len)
         else if (app->spec.patch == 1) snprintf(out, len, "1 (pixels)");
         else snprintf(out, len, "%d × %d", app->spec.patch, app->spec.patch);
         break;
+    case FIELD_LAYERS: snprintf(out, len, app->spec.layers ? "%d" : "0 (attention alone)", app->spec.layers); break;
+    case FIELD_LAYER: snprintf(out, len, app->spec.layers ? "%d of %d" : "–", app->fig.layer + 1, app->spec.layers); break;
     case FIELD_GRID:
         if (!app->spec.image) snprintf(out, len, "–");
         else snprintf(out, len, "%d × %d tokens", app->spec.grid_w, app->spec.grid_h);
@@ -199,6 +203,16 @@ int app_recompute(App *app)
         return -1;
     }
     int failed = attn_forward(&app->trace, s, err, sizeof err);
+    app->have_block = 0;
+    if (!failed && app->spec.layers > 0) {
+        /* the blocks start from the same scene: their first attention is this one */
+        BlockScene bs = block_scene_default();
+        bs.attn = *s;
+        bs.layers = app->spec.layers;
+        bs.d_ff = app->spec.d_ff;
+        if (block_forward(&app->block, &bs, err, sizeof err) == 0) app->have_block = 1;
+        else app_status(app, 1, "Transformer blocks: %s", err);
+    }
     /* an edited mask is not the scene's own choice: the scene keeps its mask field */
     s->mask = own_mask;
     s->mask_matrix = own_matrix;
@@ -236,6 +250,7 @@ void app_free(App *app)
     drop_par_edit(app);
     drop_mask_edit(app);
     attn_trace_free(&app->trace);
+    block_trace_free(&app->block);
     scene_spec_free(&app->spec);
 }
 
@@ -427,6 +442,18 @@ static void change_field(App *app, AppField f, int dir)
     case FIELD_THEME: app->fig.dark = !app->fig.dark; scene_changed = 0; break;
     case FIELD_NUMBERS: app->fig.numbers = (FigNumbers)cycle((int)app->fig.numbers, 3, dir); scene_changed = 0; break;
     case FIELD_ANIMATE: app->win.animate = !app->win.animate; scene_changed = 0; break;
+    case FIELD_LAYERS:
+        app->spec.layers = app->spec.layers + dir < 0 ? 0 : app->spec.layers + dir > 12 ? 12 : app->spec.layers + dir;
+        if (app->fig.layer >= app->spec.layers) app->fig.layer = app->spec.layers > 0 ? app->spec.layers - 1 : 0;
+        break;
+    case FIELD_LAYER:
+        if (app->spec.layers < 1) {
+            app_status(app, 0, "no blocks yet: J stacks Transformer blocks after the attention");
+            return;
+        }
+        app->fig.layer = cycle(app->fig.layer, app->spec.layers, dir);
+        scene_changed = 0;
+        break;
     case FIELD_PATCH:
     case FIELD_GRID: {
         static const int patches[] = {1, 2, 4, 8, 12, 16, 24, 32, 48, 64};

@@ -20,7 +20,7 @@ typedef enum {
     TAB_STEP,      /* one query's output, step by step */
     TAB_OVERVIEW,  /* weights, all heads, q/k/v and outputs at once */
     TAB_INPUTS, TAB_QKV, TAB_SCORES, TAB_SCALED, TAB_MASK, TAB_WEIGHTS, TAB_HEADS, TAB_OUT,
-    TAB_PE, TAB_PARAMS, TAB_PICTURE, TAB_CNN,
+    TAB_PE, TAB_PARAMS, TAB_PICTURE, TAB_CNN, TAB_BLOCK,
     TAB_COUNT
 } AppTab;
 
@@ -30,6 +30,7 @@ typedef enum {
     FIELD_POSENC, FIELD_NORM, FIELD_TEMPERATURE, FIELD_SEED, FIELD_WEIGHTS, FIELD_HEAD,
     FIELD_CMAP, FIELD_ORIENT, FIELD_THEME, FIELD_NUMBERS, FIELD_ANIMATE,
     FIELD_PATCH, FIELD_GRID,          /* a picture's patch size and grid (pictures only) */
+    FIELD_LAYERS, FIELD_LAYER,        /* Transformer blocks stacked, and the one shown */
     FIELD_COUNT
 } AppField;
 
@@ -99,6 +100,8 @@ typedef struct App {
     char base_dir[1024];     /* where a scene file's relative paths point ("" = cwd) */
 
     AttnTrace trace;         /* the last computation that succeeded */
+    BlockTrace block;        /* the Transformer blocks after it, when spec.layers > 0 */
+    int have_block;
     int have_trace;
     unsigned revision;       /* bumped whenever the trace changes */
 

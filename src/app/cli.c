@@ -86,16 +86,23 @@ void cli_print_export_help(FILE *f)
         "  --patch P           pixels per patch side, 1..64; 1 makes every pixel a token (default 16)\n"
         "  --grid G            at most G tokens along either side; larger pictures are shrunk\n"
         "                      first, 1..64 (default 8)\n"
+        "  --layers L          Transformer blocks after the attention, 0..12: each adds a\n"
+        "                      residual, layer norm, an MLP, a residual and layer norm (default 0)\n"
+        "  --d-ff N            the blocks' MLP hidden size, 1..4096; 0 means 4 d_model (default 0)\n"
         "  --weights KIND      random|identity|picture|FILE; picture, for pictures: head 1\n"
         "                      attends to similar colour, head 2 to nearby patches; a FILE\n"
         "                      holds sections \"Wq H\", \"Wk H\",\n"
         "                      \"Wv H\", \"Wa H\", \"va H\", \"Wo\" with their rows; missing\n"
         "                      sections come from the random preset (default random)\n"
         "\n"
+        , ATTN_MAX_D_MODEL, ATTN_MAX_HEADS, ATTN_MAX_D_HEAD, ATTN_MAX_D_ATT,
+        (double)ATTN_MIN_TEMPERATURE, (double)ATTN_MAX_TEMPERATURE);
+    fprintf(f,
         "figure:\n"
         "  --view VIEW         %s\n"
         "                      (default weights)\n"
         "  --head N            head shown by per-head views, 1-based (default 1)\n"
+        "  --layer N           the Transformer block shown by --view block, 1-based (default 1)\n"
         "  --query N           the query token (a picture's patch) of the picture views,\n"
         "                      1-based, row by row; --query-patch N says the same (default 1)\n"
         "  --orient qk|kq      qk: rows are queries (QKᵀ, as in papers); kq: queries are\n"
@@ -124,8 +131,7 @@ void cli_print_export_help(FILE *f)
         "\n"
         "Files are written whole or not at all. Limits: %d tokens, %lld score cells in all\n"
         "(heads x N x N); JSON up to %lld cells; images up to %d pixels a side.\n",
-        ATTN_MAX_D_MODEL, ATTN_MAX_HEADS, ATTN_MAX_D_HEAD, ATTN_MAX_D_ATT,
-        (double)ATTN_MIN_TEMPERATURE, (double)ATTN_MAX_TEMPERATURE, fig_view_names(),
+        fig_view_names(),
         cmap_names(), (double)EXPORT_MIN_SCALE, (double)EXPORT_MAX_SCALE, MATRIX_NAMES,
         ATTN_MAX_N, (long long)ATTN_MAX_CELLS, (long long)OUT_JSON_MAX_CELLS, EXPORT_MAX_SIDE);
 }
@@ -376,6 +382,20 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
         return CLI_USAGE;
     }
     int rc = CLI_OK;
+    BlockTrace block;
+    memset(&block, 0, sizeof block);
+    if (c->spec.layers > 0) {
+        BlockScene bs = block_scene_default();
+        bs.attn = c->spec.scene;
+        bs.layers = c->spec.layers;
+        bs.d_ff = c->spec.d_ff;
+        if (block_forward(&block, &bs, err, sizeof err)) {
+            fprintf(errs, "attnlab: Transformer blocks: %s\n", err);
+            attn_trace_free(&t);
+            return CLI_USAGE;
+        }
+        c->fig.block = &block;
+    }
     if (c->format == CLI_JSON || c->format == CLI_CSV) {
         OutBuf b = {0};
         int r = c->format == CLI_JSON ? out_json_trace(&b, &t, err, sizeof err)
@@ -413,5 +433,7 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
         ren_fonts_close(fonts);
     }
     attn_trace_free(&t);
+    block_trace_free(&block);
+    c->fig.block = NULL;
     return rc;
 }

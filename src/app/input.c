@@ -37,6 +37,8 @@ static int field_for_key(SDL_Keycode k)
     case SDLK_a: return FIELD_ANIMATE;
     case SDLK_u: return FIELD_PATCH;
     case SDLK_y: return FIELD_GRID;
+    case SDLK_j: return FIELD_LAYERS;
+    case SDLK_f: return FIELD_LAYER;
     default: return -1;
     }
 }

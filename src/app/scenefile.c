@@ -258,7 +258,7 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
     }
     put_line(b, "vectors", sp->vectors_file ? sp->vectors_file : "hash");
     put_line(b, "image", sp->image ? sp->image : "none");
-    out_printf(b, "patch = %d\ngrid = %d\n", sp->patch, sp->grid);
+    out_printf(b, "patch = %d\ngrid = %d\nlayers = %d\nd-ff = %d\n", sp->patch, sp->grid, sp->layers, sp->d_ff);
 
     for (int i = 0; fig_keys[i]; i++) {
         if (strcmp(fig_keys[i], "cell") == 0 && o->cell == 0) continue;

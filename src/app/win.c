@@ -114,6 +114,7 @@ static void export_view(Win *w)
     o.view = (FigView)view;
     o.cell = 0;
     o.query = app->query;
+    o.block = app->have_block ? &app->block : NULL;
     o.compact = 0;
     snprintf(stem, sizeof stem, "attnlab-%s-head%d", fig_view_name(o.view), o.head + 1);
     int pw, ph;

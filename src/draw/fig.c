@@ -43,6 +43,8 @@ typedef struct {
     FigQuantity q;
     int r0, rn, c0, cn;  /* the data rows and columns shown (zoom and pan) */
     int pic;             /* a picture panel (PIC_*): rows x cols patches of the picture */
+    const float *data;   /* values straight from an array (a Transformer block's stages) */
+    int stride;
     float *heat;         /* a picture panel's value per patch (owned by the Fig) */
     /* layout results, logical pixels */
     float x, y, w, h;    /* the panel's box */
@@ -95,7 +97,7 @@ FigOptions fig_options_default(void)
 
 static const char *const view_names[FIG_COUNT] = {
     "inputs", "qkv", "scores", "scaled", "mask", "weights", "out", "output", "heads", "pe", "params",
-    "picture", "cnn"};
+    "picture", "cnn", "block"};
 
 const char *fig_view_name(FigView v) { return v < FIG_COUNT ? view_names[v] : "?"; }
 
@@ -112,10 +114,11 @@ int fig_view_parse(const char *name, FigView *out)
 
 const char *fig_view_names(void)
 {
-    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn";
+    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn|block";
 }
 
-const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", "query", "query-patch", NULL};
+const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", "query", "query-patch",
+                                "layer", NULL};
 
 int fig_set(FigOptions *o, const char *key, const char *v, char *err, size_t errlen)
 {
@@ -172,6 +175,14 @@ int fig_set(FigOptions *o, const char *key, const char *v, char *err, size_t err
             return -1;
         }
         o->query = (int)q - 1;
+    } else if (strcmp(key, "layer") == 0) {
+        char *end;
+        long l = strtol(v, &end, 10);
+        if (end == v || *end || l < 1 || l > 12) {
+            snprintf(err, errlen, "--layer: '%s' is not a block number 1..12", v);
+            return -1;
+        }
+        o->layer = (int)l - 1;
     } else if (strcmp(key, "cell") == 0) {
         char *end;
         long px = strtol(v, &end, 10);
@@ -197,6 +208,7 @@ void fig_get(const FigOptions *o, const char *key, char *out, size_t len)
     else if (strcmp(key, "numbers") == 0) snprintf(out, len, "%s", numbers[o->numbers]);
     else if (strcmp(key, "cell") == 0) snprintf(out, len, "%g", (double)o->cell);
     else if (strcmp(key, "query") == 0) snprintf(out, len, "%d", o->query + 1);
+    else if (strcmp(key, "layer") == 0) snprintf(out, len, "%d", o->layer + 1);
     else if (len) out[0] = 0;
 }
 
@@ -305,6 +317,10 @@ void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
         break;
     case FIG_PICTURE: snprintf(out, len, "where patch %d looks · α′ = %s · %s", o->query + 1, nw, m); break;
     case FIG_CNN: snprintf(out, len, "patch %d: a CNN's fixed window beside self-attention's learned reach", o->query + 1); break;
+    case FIG_BLOCK:
+        if (o->block) snprintf(out, len, "Transformer block %d of %d: attention, add, normalise, MLP, add, normalise", o->layer + 1, o->block->layers);
+        else snprintf(out, len, "no Transformer block: set layers to 1 or more");
+        break;
     default: snprintf(out, len, "?"); break;
     }
 }
@@ -427,6 +443,28 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
                  : t->posenc == ATTN_PE_LEARNED ? "one seeded random vector per position (seed %llu)"
                  : "positional encoding is off: e = 0", (unsigned long long)t->seed);
         break;
+    case FIG_BLOCK: {
+        if (!o->block || o->block->layers < 1) {
+            snprintf(f->subtitle, sizeof f->subtitle, "the attention is shown alone: press J (or --layers) to stack blocks");
+            break;
+        }
+        int L = o->layer < 0 ? 0 : o->layer >= o->block->layers ? o->block->layers - 1 : o->layer;
+        const BlockLayer *bl = &o->block->layer[L];
+        int ff = o->block->d_ff;
+        static const char *const names[] = {"x (in)", "b = attention(x)", "x + b", "LayerNorm", "ReLU(·W₁ + b₁)",
+                                            "·W₂ + b₂", "+ residual", "LayerNorm = out"};
+        const float *arrays[] = {bl->in, bl->attn_out, bl->res1, bl->norm1, bl->hidden, bl->mlp_out, bl->res2, bl->out};
+        for (int k = 0; k < 8; k++) {
+            Panel *p = add_panel(f, names[k], n, k == 4 ? ff : dm, g_x, 0, LBL_TOKEN, LBL_DIM, k == 0 ? "token" : "", "dimension");
+            if (!p) break;
+            p->data = arrays[k];
+            p->stride = k == 4 ? ff : dm;
+        }
+        f->grid_cols = 4;
+        snprintf(f->subtitle, sizeof f->subtitle, "left to right, then the next row: every token's vector at each stage "
+                 "(d_ff = %d); only the attention mixes tokens", ff);
+        break;
+    }
     case FIG_PICTURE:
     case FIG_CNN: {
         int gw = t->grid_w > 0 ? t->grid_w : n, gh = (n + gw - 1) / gw;
@@ -500,7 +538,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     for (int i = 0; i < f->n; i++) {
         Panel *p = &f->p[i];
         if (p->rows == 0) p->rows = n;
-        p->q = p->pic ? FQ_PATCH : quantity_of(p->get);
+        p->q = p->pic ? FQ_PATCH : p->data ? FQ_NONE : quantity_of(p->get);
         /* token axes follow the zoom: rows are queries (or tokens), columns of N x N
          * panels are keys */
         int tok_rows = p->lbl_row == LBL_TOKEN || p->lbl_row == LBL_POS;
@@ -537,7 +575,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
         for (int r = 0; r < p->rows; r++)
             for (int c = 0; c < p->cols; c++) {
                 if (masked_out && !attn_allowed(t, r, c)) continue;
-                float v = p->get(t, p->head, r, c);
+                float v = p->data ? p->data[(size_t)r * p->stride + c] : p->get(t, p->head, r, c);
                 if (v < lo) lo = v;
                 if (v > hi) hi = v;
             }
@@ -664,7 +702,7 @@ static CmapRGB cell_colour(const AttnTrace *t, const Fig *f, const Panel *p, int
                            float *value, int *masked)
 {
     int allowed = p->mask_mode != MASK_IGNORE ? attn_allowed(t, dr, dc) : 1;
-    float v = p->get(t, p->head, dr, dc);
+    float v = p->data ? p->data[(size_t)dr * p->stride + dc] : p->get(t, p->head, dr, dc);
     *value = v;
     *masked = !allowed;
     return cmap_color(f->cmap, cmap_t(f->cmap, v, f->lo, f->hi));
@@ -704,7 +742,7 @@ static void cells_as_image(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, int r
                     int dr = p->r0 + (p->flip ? cc : rr), dc = p->c0 + (p->flip ? rr : cc);
                     if (p->mask_mode != MASK_IGNORE && !attn_allowed(t, dr, dc)) continue;
                     all_masked = 0;
-                    float a = fabsf(p->get(t, p->head, dr, dc));
+                    float a = fabsf(p->data ? p->data[(size_t)dr * p->stride + dc] : p->get(t, p->head, dr, dc));
                     if (a > best) { best = a; r = rr; c = cc; }
                 }
             if (all_masked) { r = r0; c = c0; }
@@ -1014,11 +1052,10 @@ static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int d
     }
     cy += 12;
     /* panels in a grid: measure every panel, then place row by row */
-    float col_w[MAX_PANELS] = {0}, row_h[MAX_PANELS] = {0};
+    float row_h[MAX_PANELS] = {0};
     for (int i = 0; i < f->n; i++) {
         panel(ren, t, f, &f->p[i], 0, 0, 0);
-        int gc = i % f->grid_cols, gr = i / f->grid_cols;
-        col_w[gc] = fmaxf(col_w[gc], f->p[i].w);
+        int gr = i / f->grid_cols;
         row_h[gr] = fmaxf(row_h[gr], f->p[i].h);
     }
     float gy = cy, grid_w = 0, grid_h = 0, bar_top = cy, bar_h = 0;
@@ -1033,7 +1070,7 @@ static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int d
                 bar_top = f->p[i].my;
             }
             bar_h = fmaxf(bar_h, f->p[i].my + (f->p[i].flip ? f->p[i].cn : f->p[i].rn) * f->cell - bar_top);
-            gx += col_w[gc] + GAP_X;
+            gx += f->p[i].w + GAP_X; /* each row packs its own panels */
         }
         grid_w = fmaxf(grid_w, gx - GAP_X - (x + margin));
         gy += row_h[gr] + GAP_Y;

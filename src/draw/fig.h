@@ -5,6 +5,7 @@
 #define ATTN_FIG_H
 
 #include "../engine/attn.h"
+#include "../engine/block.h"
 #include "cmap.h"
 #include "ren.h"
 
@@ -23,6 +24,7 @@ typedef enum {
     FIG_PICTURE,  /* a picture's patches: the query's weights over it, all heads averaged,
                      and the attention each patch receives */
     FIG_CNN,      /* a CNN's receptive field beside self-attention's reach, for one patch */
+    FIG_BLOCK,    /* one Transformer block's stages, from its input to its output */
     FIG_COUNT
 } FigView;
 
@@ -41,6 +43,8 @@ typedef struct {
     int compact;        /* for a window panel: no subtitle or footer, small margins */
     int query;          /* 0-based query token of the picture views */
     int columns;        /* panels a row, 0 = the view's own choice */
+    const BlockTrace *block; /* the Transformer blocks, for FIG_BLOCK (borrowed; NULL: none) */
+    int layer;          /* 0-based block shown */
 } FigOptions;
 
 FigOptions fig_options_default(void);

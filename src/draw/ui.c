@@ -417,6 +417,7 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
     FigOptions o = app->fig;
     o.view = view;
     o.query = app->query;
+    o.block = app->have_block ? &app->block : NULL;
     o.compact = lay->n_figs > 0 || app->tab == TAB_OVERVIEW;
     if (view != FIG_WEIGHTS && view != FIG_SCORES && view != FIG_SCALED && view != FIG_MASK && view != FIG_HEADS) {
         o.k0 = o.kn = 0;

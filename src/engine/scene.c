@@ -16,7 +16,7 @@
 
 const char *const scene_keys[] = {"text", "heads", "d-model", "d-head", "d-att", "score",
                                   "mask", "posenc", "norm", "temperature", "seed",
-                                  "weights", "vectors", "image", "patch", "grid", NULL};
+                                  "weights", "vectors", "image", "patch", "grid", "layers", "d-ff", NULL};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -231,6 +231,8 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
     }
     if (strcmp(key, "patch") == 0) return set_int(&sp->patch, key, v, 1, 64, err, errlen);
     if (strcmp(key, "grid") == 0) return set_int(&sp->grid, key, v, 1, 64, err, errlen);
+    if (strcmp(key, "layers") == 0) return set_int(&sp->layers, key, v, 0, 12, err, errlen);
+    if (strcmp(key, "d-ff") == 0) return set_int(&sp->d_ff, key, v, 0, 4096, err, errlen);
     if (strcmp(key, "vectors") == 0) {
         if (strcmp(v, "hash") == 0) {
             free(sp->vectors_file);
