@@ -16,6 +16,8 @@ LIBS     = $(PKG_LIBS) -lm -pthread
 SRC      = $(wildcard src/engine/*.c src/lesson/*.c src/draw/*.c src/app/*.c src/image/*.c)
 MAIN     = src/main.c
 TESTS    = $(wildcard tests/test_*.c)
+# linked into both test builds: running attnlab in a sandbox and reading what it wrote
+TEST_SUPPORT = tests/harness.c
 HDRS     = $(wildcard src/*/*.h tests/*.h)
 
 OBJ      = $(SRC:src/%.c=build/obj/%.o)
@@ -49,11 +51,11 @@ build/attnlab: $(OBJ) $(MAIN)
 build/attnlab-san: $(SAN_OBJ) $(MAIN)
 	$(CC) $(WARN) $(SAN) $(PKG_CFLAGS) $(MAIN) $(SAN_OBJ) -o $@ $(LIBS)
 
-build/test: $(OBJ) $(TESTS) $(HDRS)
-	$(CC) $(ALL_CFLAGS) -Itests $(TESTS) $(OBJ) -o $@ $(LIBS) -lcjson
+build/test: $(OBJ) $(TESTS) $(TEST_SUPPORT) $(HDRS)
+	$(CC) $(ALL_CFLAGS) -Itests $(TESTS) $(TEST_SUPPORT) $(OBJ) -o $@ $(LIBS) -lcjson
 
-build/test-san: $(SAN_OBJ) $(TESTS) $(HDRS)
-	$(CC) $(WARN) $(SAN) $(PKG_CFLAGS) -Itests $(TESTS) $(SAN_OBJ) -o $@ $(LIBS) -lcjson
+build/test-san: $(SAN_OBJ) $(TESTS) $(TEST_SUPPORT) $(HDRS)
+	$(CC) $(WARN) $(SAN) $(PKG_CFLAGS) -Itests $(TESTS) $(TEST_SUPPORT) $(SAN_OBJ) -o $@ $(LIBS) -lcjson
 
 build/bench: $(OBJ) tests/bench.c
 	$(CC) $(ALL_CFLAGS) tests/bench.c $(OBJ) -o $@ $(LIBS)

@@ -1,31 +1,18 @@
 /* test_cli.c: tests for the command line: cli_parse in process, and the attnlab binary ($ATTNLAB_BIN) for exit statuses, messages, help and files. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
+#include "harness.h"
 #include "../src/app/cli.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
 /* ---------------------------------------------------------------- helpers */
-
-static int has_at(const char *hay, const char *needle, int line)
-{
-    if (hay && strstr(hay, needle)) return 1;
-    test_fail(__FILE__, line, "\"%s\" lacks \"%s\"", hay ? hay : "(null)", needle);
-    return 0;
-}
-#define EXPECT_HAS(hay, needle) do { if (!has_at((hay), (needle), __LINE__)) return; } while (0)
 
 static char *tmp_path(const char *name)
 {
@@ -36,170 +23,17 @@ static char *tmp_path(const char *name)
     return p;
 }
 
-static int exists(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0;
-}
-
-/* Reads a whole file (NUL-terminated, malloc'd); NULL if it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(b, cap * 2);
-            if (!nb) { free(b); b = NULL; break; }
-            b = nb;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - 1 - n, f);
-        if (!got) break;
-        n += got;
-    }
-    fclose(f);
-    if (b) b[n] = 0;
-    if (len) *len = n;
-    return b;
-}
-
-static int write_at(const char *path, const char *text, int line)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fputs(text, f) < 0) {
-        test_fail(__FILE__, line, "cannot write %s", path);
-        if (f) fclose(f);
-        return 0;
-    }
-    fclose(f);
-    return 1;
-}
-#define WRITE(path, text) do { if (!write_at((path), (text), __LINE__)) return; } while (0)
-
 /* ------------------------------------------------ running the binary */
 
-/* The last run: its exit status and what it wrote (freed by the next run and at the end). */
-static struct {
-    int status;
-    char *out, *err;
-    size_t out_len, err_len;
-} R;
-
-static void run_free(void)
-{
-    free(R.out);
-    free(R.err);
-    memset(&R, 0, sizeof R);
-}
-
-static const char *attnlab_bin(void)
-{
-    const char *b = getenv("ATTNLAB_BIN");
-    return b && *b ? b : "build/attnlab";
-}
-
-static int env_overridden(const char *entry, const char *const *extra)
-{
-    for (int i = 0; extra && extra[i]; i++) {
-        size_t k = strcspn(extra[i], "=");
-        if (strncmp(entry, extra[i], k) == 0 && entry[k] == '=') return 1;
-    }
-    return 0;
-}
-
-/* Runs attnlab with args (NULL-ended) and extra "NAME=VALUE" environment entries (NULL-ended;
- * they replace inherited ones), stdout and stderr going to files, stdin from /dev/null. Fills
- * R; reports at the caller's line and returns 0 if the child could not run or exit. */
-static int run_at(int line, const char *const *extra_env, const char *const *args)
-{
-    static int count;
-    char outp[512], errp[512];
-    const char *extra[16];
-    int ne = 0;
-    run_free();
-    extra[ne++] = "SDL_VIDEODRIVER=dummy";
-    extra[ne++] = "SDL_AUDIODRIVER=dummy";
-    /* a sanitizer build lists the leak suppressions it used on stderr at exit: keep stderr
-     * to what attnlab says */
-    static char lsan[1024];
-    const char *lo = getenv("LSAN_OPTIONS");
-    snprintf(lsan, sizeof lsan, "LSAN_OPTIONS=%s%sprint_suppressions=0", lo ? lo : "", lo && *lo ? ":" : "");
-    extra[ne++] = lsan;
-    for (int i = 0; extra_env && extra_env[i] && ne < 15; i++) extra[ne++] = extra_env[i];
-    extra[ne] = NULL;
-
-    size_t nenv = 0, nargs = 0;
-    while (environ[nenv]) nenv++;
-    while (args[nargs]) nargs++;
-    char **envp = malloc(sizeof(char *) * (nenv + (size_t)ne + 1));
-    char **argv = malloc(sizeof(char *) * (nargs + 2));
-    if (!envp || !argv) {
-        free(envp);
-        free(argv);
-        test_fail(__FILE__, line, "out of memory");
-        return 0;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < nenv; i++)
-        if (!env_overridden(environ[i], extra)) envp[k++] = environ[i];
-    for (int i = 0; i < ne; i++) envp[k++] = (char *)extra[i];
-    envp[k] = NULL;
-    argv[0] = (char *)attnlab_bin();
-    for (size_t i = 0; i < nargs; i++) argv[i + 1] = (char *)args[i];
-    argv[nargs + 1] = NULL;
-
-    count++;
-    snprintf(outp, sizeof outp, "%s/run-%d.out", test_tmpdir(), count);
-    snprintf(errp, sizeof errp, "%s/run-%d.err", test_tmpdir(), count);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    free(envp);
-    free(argv);
-    if (rc != 0) {
-        test_fail(__FILE__, line, "cannot run %s: %s (set ATTNLAB_BIN)", attnlab_bin(), strerror(rc));
-        return 0;
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) {
-            test_fail(__FILE__, line, "waitpid: %s", strerror(errno));
-            return 0;
-        }
-    }
-    R.out = slurp(outp, &R.out_len);
-    R.err = slurp(errp, &R.err_len);
-    unlink(outp);
-    unlink(errp);
-    if (!R.out || !R.err) {
-        test_fail(__FILE__, line, "cannot read the child's output");
-        return 0;
-    }
-    if (!WIFEXITED(st)) {
-        test_fail(__FILE__, line, "%s ended by signal %d; stderr: %s", attnlab_bin(),
-                  WIFSIGNALED(st) ? WTERMSIG(st) : -1, R.err);
-        return 0;
-    }
-    R.status = WEXITSTATUS(st);
-    return 1;
-}
+/* Runs attnlab with args and extra "NAME=VALUE" environment entries (NULL-ended, or NULL),
+ * with no sandbox folders: the last run is harness_last. */
 #define ATTNLAB_ENV(env, ...)                                                    \
     do {                                                                         \
         const char *const a_[] = {__VA_ARGS__, NULL};                            \
-        if (!run_at(__LINE__, (env), a_)) return;                                \
+        const HarnessOptions o_ = {NULL, 0, (env)};                              \
+        if (!harness_run(__FILE__, __LINE__, NULL, &o_, a_)) return;             \
     } while (0)
 #define ATTNLAB(...) ATTNLAB_ENV(NULL, __VA_ARGS__)
-/* The exit status must be want; otherwise the failure shows what the child said. */
-#define EXPECT_EXIT(want)                                                        \
-    EXPECT_MSG(R.status == (want), "exit status %d, expected %d; stderr: %s", R.status, (want), R.err)
 
 static int count_lines(const char *s)
 {
@@ -439,20 +273,20 @@ static void test_bin_help_exits_0_and_points_to_export_help(void)
 {
     ATTNLAB("--help");
     EXPECT_EXIT(0);
-    EXPECT_INT(R.err_len, 0);
-    EXPECT_HAS(R.out, "attnlab export [OPTIONS]");
-    EXPECT_HAS(R.out, "attnlab export --help");
-    EXPECT_HAS(R.out, "exit status: 0 done, 1 could not read or write something, 2 bad option or value");
-    char *help = R.out;
-    R.out = NULL;
+    EXPECT_INT(harness_last.err_len, 0);
+    EXPECT_HAS(harness_last.out, "attnlab export [OPTIONS]");
+    EXPECT_HAS(harness_last.out, "attnlab export --help");
+    EXPECT_HAS(harness_last.out, "exit status: 0 done, 1 could not read or write something, 2 bad option or value");
+    char *help = harness_last.out;
+    harness_last.out = NULL;
     ATTNLAB("help");
     EXPECT_EXIT(0);
-    int same = strcmp(R.out, help) == 0;
+    int same = strcmp(harness_last.out, help) == 0;
     free(help);
     EXPECT_MSG(same, "'attnlab help' differs from 'attnlab --help'");
     ATTNLAB("--version");
     EXPECT_EXIT(0);
-    EXPECT_STR(R.out, "attnlab " ATTNLAB_VERSION "\n");
+    EXPECT_STR(harness_last.out, "attnlab " ATTNLAB_VERSION "\n");
 }
 
 /* The line of text that starts with prefix ("" if none). */
@@ -482,17 +316,17 @@ static void test_bin_export_help_lists_every_option_and_its_default(void)
     char line[512], want[128];
     ATTNLAB("export", "--help");
     EXPECT_EXIT(0);
-    EXPECT_INT(R.err_len, 0);
+    EXPECT_INT(harness_last.err_len, 0);
     for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
         char head[64];
         snprintf(head, sizeof head, "  %s ", options[i]);
-        EXPECT_MSG(line_of(R.out, head, line, sizeof line)[0], "export --help has no line for %s", options[i]);
+        EXPECT_MSG(line_of(harness_last.out, head, line, sizeof line)[0], "export --help has no line for %s", options[i]);
     }
     /* every scene key the parser knows is documented */
     for (int i = 0; scene_keys[i]; i++) {
         char head[64];
         snprintf(head, sizeof head, "  --%s ", scene_keys[i]);
-        EXPECT_MSG(line_of(R.out, head, line, sizeof line)[0], "export --help has no line for --%s", scene_keys[i]);
+        EXPECT_MSG(line_of(harness_last.out, head, line, sizeof line)[0], "export --help has no line for --%s", scene_keys[i]);
     }
     /* the defaults it prints are the real ones */
     AttnScene d = attn_scene_default();
@@ -500,38 +334,38 @@ static void test_bin_export_help_lists_every_option_and_its_default(void)
     scene_spec_init(&sp);
     snprintf(want, sizeof want, "(default \"%s\")", sp.text);
     scene_spec_free(&sp);
-    EXPECT_HAS(R.out, want);
+    EXPECT_HAS(harness_last.out, want);
     snprintf(want, sizeof want, "(default %d)", d.d_model);
-    EXPECT_HAS(line_of(R.out, "  --d-model ", line, sizeof line), want);
+    EXPECT_HAS(line_of(harness_last.out, "  --d-model ", line, sizeof line), want);
     snprintf(want, sizeof want, "(default %d)", d.heads);
-    EXPECT_HAS(line_of(R.out, "  --heads ", line, sizeof line), want);
+    EXPECT_HAS(line_of(harness_last.out, "  --heads ", line, sizeof line), want);
     snprintf(want, sizeof want, "(default %d)", d.d_head);
-    EXPECT_HAS(line_of(R.out, "  --d-head ", line, sizeof line), want);
+    EXPECT_HAS(line_of(harness_last.out, "  --d-head ", line, sizeof line), want);
     snprintf(want, sizeof want, "(default %s)", attn_score_name(d.score));
-    EXPECT_HAS(line_of(R.out, "  --score ", line, sizeof line), want);
+    EXPECT_HAS(line_of(harness_last.out, "  --score ", line, sizeof line), want);
     snprintf(want, sizeof want, "(default %s)", attn_posenc_name(d.posenc));
-    EXPECT_HAS(line_of(R.out, "  --posenc ", line, sizeof line), want);
+    EXPECT_HAS(line_of(harness_last.out, "  --posenc ", line, sizeof line), want);
     snprintf(want, sizeof want, "(default %s)", attn_norm_name(d.norm));
-    EXPECT_HAS(line_of(R.out, "  --norm ", line, sizeof line), want);
+    EXPECT_HAS(line_of(harness_last.out, "  --norm ", line, sizeof line), want);
     snprintf(want, sizeof want, "(default %llu)", (unsigned long long)d.seed);
-    EXPECT_HAS(line_of(R.out, "  --seed ", line, sizeof line), want);
+    EXPECT_HAS(line_of(harness_last.out, "  --seed ", line, sizeof line), want);
     snprintf(want, sizeof want, "(default %g)", (double)d.temperature);
-    EXPECT_HAS(line_of(R.out, "  --temperature ", line, sizeof line), want);
-    EXPECT_HAS(line_of(R.out, "  --theme ", line, sizeof line), "(default light)");
-    EXPECT_HAS(line_of(R.out, "  --scale ", line, sizeof line), "(default 1)");
-    EXPECT_HAS(line_of(R.out, "  --numbers ", line, sizeof line), "(default auto)");
-    EXPECT_HAS(line_of(R.out, "  --format ", line, sizeof line), "(default png)");
-    EXPECT_HAS(R.out, "(default qk)");
+    EXPECT_HAS(line_of(harness_last.out, "  --temperature ", line, sizeof line), want);
+    EXPECT_HAS(line_of(harness_last.out, "  --theme ", line, sizeof line), "(default light)");
+    EXPECT_HAS(line_of(harness_last.out, "  --scale ", line, sizeof line), "(default 1)");
+    EXPECT_HAS(line_of(harness_last.out, "  --numbers ", line, sizeof line), "(default auto)");
+    EXPECT_HAS(line_of(harness_last.out, "  --format ", line, sizeof line), "(default png)");
+    EXPECT_HAS(harness_last.out, "(default qk)");
     snprintf(want, sizeof want, "(default %s)", fig_view_name(fig_options_default().view));
-    EXPECT_HAS(R.out, want);
-    EXPECT_HAS(line_of(R.out, "  --view ", line, sizeof line), fig_view_names());
-    EXPECT_HAS(R.out, "(default none)");
-    EXPECT_HAS(R.out, "(default random)");
-    EXPECT_HAS(R.out, "(default hash)");
+    EXPECT_HAS(harness_last.out, want);
+    EXPECT_HAS(line_of(harness_last.out, "  --view ", line, sizeof line), fig_view_names());
+    EXPECT_HAS(harness_last.out, "(default none)");
+    EXPECT_HAS(harness_last.out, "(default random)");
+    EXPECT_HAS(harness_last.out, "(default hash)");
     /* and the limits */
-    EXPECT_HAS(line_of(R.out, "  --heads ", line, sizeof line), "1..64");
-    EXPECT_HAS(line_of(R.out, "  --scale ", line, sizeof line), "0.25..8");
-    EXPECT_HAS(R.out, "4096 tokens");
+    EXPECT_HAS(line_of(harness_last.out, "  --heads ", line, sizeof line), "1..64");
+    EXPECT_HAS(line_of(harness_last.out, "  --scale ", line, sizeof line), "0.25..8");
+    EXPECT_HAS(harness_last.out, "4096 tokens");
 }
 
 static void test_bin_bad_value_exits_2_naming_it_and_writes_nothing(void)
@@ -539,22 +373,22 @@ static void test_bin_bad_value_exits_2_naming_it_and_writes_nothing(void)
     const char *out = tmp_path("bad-value.png");
     ATTNLAB("export", "--score", "x", "--out", out);
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "--score");
-    EXPECT_HAS(R.err, "'x'");
-    EXPECT_HAS(R.err, "dot|scaled|additive");
-    EXPECT_INT(R.out_len, 0);
-    EXPECT(!exists(out));
+    EXPECT_HAS(harness_last.err, "--score");
+    EXPECT_HAS(harness_last.err, "'x'");
+    EXPECT_HAS(harness_last.err, "dot|scaled|additive");
+    EXPECT_INT(harness_last.out_len, 0);
+    EXPECT(!harness_exists(out));
     ATTNLAB("export", "--bogus", "1", "--out", out);
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "unknown option '--bogus'");
-    EXPECT(!exists(out));
+    EXPECT_HAS(harness_last.err, "unknown option '--bogus'");
+    EXPECT(!harness_exists(out));
     ATTNLAB("export", "--out", out, "--bogus");
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "--bogus");
-    EXPECT(!exists(out));
+    EXPECT_HAS(harness_last.err, "--bogus");
+    EXPECT(!harness_exists(out));
     ATTNLAB("frobnicate");
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "'frobnicate'");
+    EXPECT_HAS(harness_last.err, "'frobnicate'");
 }
 
 static void test_bin_head_beyond_the_heads_exits_2(void)
@@ -562,12 +396,12 @@ static void test_bin_head_beyond_the_heads_exits_2(void)
     const char *out = tmp_path("head3.png");
     ATTNLAB("export", "--heads", "2", "--head", "3", "--view", "qkv", "--out", out);
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "--head");
-    EXPECT_HAS(R.err, "1..2");
-    EXPECT(!exists(out));
+    EXPECT_HAS(harness_last.err, "--head");
+    EXPECT_HAS(harness_last.err, "1..2");
+    EXPECT(!harness_exists(out));
     ATTNLAB("export", "--heads", "3", "--head", "3", "--view", "qkv", "--out", out, "--quiet");
     EXPECT_EXIT(0);
-    EXPECT(exists(out));
+    EXPECT(harness_exists(out));
 }
 
 static void test_bin_png_into_a_missing_directory_exits_1_with_one_line(void)
@@ -576,13 +410,13 @@ static void test_bin_png_into_a_missing_directory_exits_1_with_one_line(void)
     const char *out = tmp_path("no-such-dir/fig.png");
     ATTNLAB("export", "--out", out);
     EXPECT_EXIT(1);
-    EXPECT_INT(count_lines(R.err), 1);
-    EXPECT(R.err_len > 0 && R.err[R.err_len - 1] == '\n');
-    EXPECT_HAS(R.err, out);
-    EXPECT_HAS(R.err, "No such file or directory");
-    EXPECT_INT(R.out_len, 0);
-    EXPECT(!exists(out));
-    EXPECT(!exists(dir));
+    EXPECT_INT(count_lines(harness_last.err), 1);
+    EXPECT(harness_last.err_len > 0 && harness_last.err[harness_last.err_len - 1] == '\n');
+    EXPECT_HAS(harness_last.err, out);
+    EXPECT_HAS(harness_last.err, "No such file or directory");
+    EXPECT_INT(harness_last.out_len, 0);
+    EXPECT(!harness_exists(out));
+    EXPECT(!harness_exists(dir));
 }
 
 static int dir_entries(const char *path)
@@ -606,11 +440,11 @@ static void test_bin_png_into_an_unwritable_place_exits_1_leaving_nothing(void)
         WRITE(plain, "keep\n");
         ATTNLAB("export", "--out", out);
         EXPECT_EXIT(1);
-        EXPECT_INT(count_lines(R.err), 1);
-        EXPECT_HAS(R.err, out);
-        EXPECT_HAS(R.err, "Not a directory");
+        EXPECT_INT(count_lines(harness_last.err), 1);
+        EXPECT_HAS(harness_last.err, out);
+        EXPECT_HAS(harness_last.err, "Not a directory");
         size_t len;
-        char *kept = slurp(plain, &len);
+        char *kept = harness_slurp(plain, &len);
         int same = kept && strcmp(kept, "keep\n") == 0;
         free(kept);
         EXPECT_MSG(same, "%s changed", plain);
@@ -622,9 +456,9 @@ static void test_bin_png_into_an_unwritable_place_exits_1_leaving_nothing(void)
         int entries = dir_entries(dir);
         chmod(dir, 0755);
         EXPECT_EXIT(1);
-        EXPECT_INT(count_lines(R.err), 1);
-        EXPECT_HAS(R.err, out);
-        EXPECT_HAS(R.err, "Permission denied");
+        EXPECT_INT(count_lines(harness_last.err), 1);
+        EXPECT_HAS(harness_last.err, out);
+        EXPECT_HAS(harness_last.err, "Permission denied");
         EXPECT_INT(entries, 0);
     }
 }
@@ -633,10 +467,10 @@ static void test_bin_json_to_stdout_is_valid_json_of_the_scene(void)
 {
     ATTNLAB("export", "--format", "json", "--out", "-", "--heads", "3", "--text", "a b c");
     EXPECT_EXIT(0);
-    EXPECT_INT(R.err_len, 0);
+    EXPECT_INT(harness_last.err_len, 0);
     const char *end = NULL;
-    cJSON *j = cJSON_ParseWithOpts(R.out, &end, 1); /* nothing may follow the JSON */
-    EXPECT_MSG(j != NULL, "stdout is not JSON near byte %ld", end ? (long)(end - R.out) : -1L);
+    cJSON *j = cJSON_ParseWithOpts(harness_last.out, &end, 1); /* nothing may follow the JSON */
+    EXPECT_MSG(j != NULL, "stdout is not JSON near byte %ld", end ? (long)(end - harness_last.out) : -1L);
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
     const cJSON *toks = cJSON_GetObjectItemCaseSensitive(j, "tokens");
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(j, "config");
@@ -657,7 +491,7 @@ static void test_bin_json_to_a_file_reports_its_size(void)
     ATTNLAB("export", "--format", "json", "--out", out);
     EXPECT_EXIT(0);
     size_t len;
-    char *text = slurp(out, &len);
+    char *text = harness_slurp(out, &len);
     EXPECT(text != NULL);
     cJSON *j = cJSON_Parse(text);
     free(text);
@@ -665,19 +499,19 @@ static void test_bin_json_to_a_file_reports_its_size(void)
     cJSON_Delete(j);
     EXPECT_MSG(ok, "%s is not JSON", out);
     snprintf(want, sizeof want, "wrote %s (%zu bytes)\n", out, len);
-    EXPECT_STR(R.out, want);
+    EXPECT_STR(harness_last.out, want);
 }
 
 static void test_bin_csv_weights_has_a_header_and_one_line_per_token(void)
 {
     ATTNLAB("export", "--format", "csv", "--matrix", "weights", "--text", "one two three four five");
     EXPECT_EXIT(0);
-    EXPECT_INT(count_lines(R.out), 6);
-    EXPECT(R.out[R.out_len - 1] == '\n');
+    EXPECT_INT(count_lines(harness_last.out), 6);
+    EXPECT(harness_last.out[harness_last.out_len - 1] == '\n');
     const char *header = "query\\key,one,two,three,four,five\n";
-    EXPECT_MSG(strncmp(R.out, header, strlen(header)) == 0, "CSV starts: %.60s", R.out);
+    EXPECT_MSG(strncmp(harness_last.out, header, strlen(header)) == 0, "CSV starts: %.60s", harness_last.out);
     static const char *const toks[] = {"one", "two", "three", "four", "five"};
-    const char *p = strchr(R.out, '\n') + 1;
+    const char *p = strchr(harness_last.out, '\n') + 1;
     for (int i = 0; i < 5; i++) {
         size_t tl = strlen(toks[i]);
         EXPECT_MSG(strncmp(p, toks[i], tl) == 0 && p[tl] == ',', "row %d does not start with %s", i + 1, toks[i]);
@@ -699,14 +533,14 @@ static void test_bin_csv_of_a_view_without_one_matrix_asks_for_matrix(void)
 {
     ATTNLAB("export", "--format", "csv", "--view", "qkv");
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "--matrix");
-    EXPECT_INT(R.out_len, 0);
+    EXPECT_HAS(harness_last.err, "--matrix");
+    EXPECT_INT(harness_last.out_len, 0);
     /* a view that holds one matrix needs no --matrix */
     ATTNLAB("export", "--format", "csv", "--view", "scores");
     EXPECT_EXIT(0);
-    EXPECT_INT(count_lines(R.out), 5);
+    EXPECT_INT(count_lines(harness_last.out), 5);
     const char *header = "query\\key,I,saw,a,saw\n";
-    EXPECT_MSG(strncmp(R.out, header, strlen(header)) == 0, "CSV starts: %.60s", R.out);
+    EXPECT_MSG(strncmp(harness_last.out, header, strlen(header)) == 0, "CSV starts: %.60s", harness_last.out);
 }
 
 static void test_bin_bad_vectors_file_exits_1_naming_file_line_column(void)
@@ -718,21 +552,21 @@ static void test_bin_bad_vectors_file_exits_1_naming_file_line_column(void)
     ATTNLAB("export", "--text", "a b", "--d-model", "2", "--vectors", vec, "--out", out);
     EXPECT_EXIT(1);
     snprintf(want, sizeof want, "%s:3:3:", vec);
-    EXPECT_HAS(R.err, want);
-    EXPECT_HAS(R.err, "'oops'");
-    EXPECT(!exists(out));
+    EXPECT_HAS(harness_last.err, want);
+    EXPECT_HAS(harness_last.err, "'oops'");
+    EXPECT(!harness_exists(out));
     /* the same file without the bad number is used */
     WRITE(vec, "# two tokens\n1 2\n3 4\n");
     ATTNLAB("export", "--text", "a b", "--d-model", "2", "--vectors", vec, "--format", "csv",
             "--matrix", "a");
     EXPECT_EXIT(0);
-    EXPECT_STR(R.out, "token,d1,d2\na,1,2\nb,3,4\n");
+    EXPECT_STR(harness_last.out, "token,d1,d2\na,1,2\nb,3,4\n");
 }
 
 static int is_png(const char *path, unsigned *w, unsigned *h)
 {
     size_t len;
-    unsigned char *b = (unsigned char *)slurp(path, &len);
+    unsigned char *b = (unsigned char *)harness_slurp(path, &len);
     int ok = b && len > 24 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(b + 12, "IHDR", 4) == 0;
     if (ok) {
         *w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
@@ -755,15 +589,15 @@ static void test_bin_png_export_writes_every_view_in_both_themes(void)
             snprintf(path[dark], sizeof path[dark], "%s/view-%s-%s.png", test_tmpdir(), v, theme);
             ATTNLAB("export", "--view", v, "--theme", theme, "--heads", "2", "--head", "2",
                     "--out", path[dark], "--quiet");
-            EXPECT_MSG(R.status == 0, "--view %s --theme %s: exit %d: %s", v, theme, R.status, R.err);
-            EXPECT_MSG(R.out_len == 0 && R.err_len == 0, "--view %s --quiet printed: %s%s", v, R.out, R.err);
+            EXPECT_MSG(harness_last.status == 0, "--view %s --theme %s: exit %d: %s", v, theme, harness_last.status, harness_last.err);
+            EXPECT_MSG(harness_last.out_len == 0 && harness_last.err_len == 0, "--view %s --quiet printed: %s%s", v, harness_last.out, harness_last.err);
             EXPECT_MSG(is_png(path[dark], &w[dark], &h[dark]), "%s is not a PNG", path[dark]);
             EXPECT_MSG(w[dark] > 0 && h[dark] > 0, "%s is empty", path[dark]);
         }
         /* the themes differ in colour, not in layout */
         EXPECT_MSG(w[0] == w[1] && h[0] == h[1], "--view %s: light %ux%u, dark %ux%u", v, w[0], h[0], w[1], h[1]);
         size_t la, lb;
-        char *a = slurp(path[0], &la), *b = slurp(path[1], &lb);
+        char *a = harness_slurp(path[0], &la), *b = harness_slurp(path[1], &lb);
         int same = a && b && la == lb && memcmp(a, b, la) == 0;
         free(a);
         free(b);
@@ -783,7 +617,7 @@ static void test_bin_png_export_reports_path_and_pixel_size(void)
     EXPECT_EXIT(0);
     EXPECT(is_png(out, &w, &h));
     snprintf(want, sizeof want, "wrote %s (%u x %u px)\n", out, w, h);
-    EXPECT_STR(R.out, want);
+    EXPECT_STR(harness_last.out, want);
     /* --scale 2 doubles the pixels */
     ATTNLAB("export", "--view", "weights", "--scale", "2", "--out", out, "--quiet");
     EXPECT_EXIT(0);
@@ -798,10 +632,10 @@ static void test_bin_missing_font_exits_1_saying_no_usable_font(void)
     const char *const env[] = {"ATTNLAB_FONT=/nonexistent", NULL};
     ATTNLAB_ENV(env, "export", "--out", out);
     EXPECT_EXIT(1);
-    EXPECT_HAS(R.err, "no usable font");
-    EXPECT_HAS(R.err, "/nonexistent");
-    EXPECT_INT(count_lines(R.err), 1);
-    EXPECT(!exists(out));
+    EXPECT_HAS(harness_last.err, "no usable font");
+    EXPECT_HAS(harness_last.err, "/nonexistent");
+    EXPECT_INT(count_lines(harness_last.err), 1);
+    EXPECT(!harness_exists(out));
     /* JSON needs no font */
     ATTNLAB_ENV(env, "export", "--format", "json", "--out", "-");
     EXPECT_EXIT(0);
@@ -812,9 +646,9 @@ static void test_bin_invalid_utf8_text_exits_2_with_its_column(void)
     const char *out = tmp_path("utf8.png");
     ATTNLAB("export", "--text", "ok \xff no", "--out", out);
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "--text");
-    EXPECT_HAS(R.err, "column 4");
-    EXPECT(!exists(out));
+    EXPECT_HAS(harness_last.err, "--text");
+    EXPECT_HAS(harness_last.err, "column 4");
+    EXPECT(!harness_exists(out));
 }
 
 void suite_cli(void)
@@ -844,5 +678,5 @@ void suite_cli(void)
     RUN(test_bin_png_export_reports_path_and_pixel_size);
     RUN(test_bin_missing_font_exits_1_saying_no_usable_font);
     RUN(test_bin_invalid_utf8_text_exits_2_with_its_column);
-    run_free();
+    harness_free();
 }

@@ -1,70 +1,22 @@
 /* test_picture.c: pictures as input end to end: img_scene_load's tokens, the picture preset's heads, the picture and CNN views' pixels, the export command's picture options, and dropping a picture on the window. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
+#include "harness.h"
 #include "../src/app/export.h"
 #include "../src/draw/fig.h"
 #include "../src/image/img.h"
 #include "../src/image/imgscene.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stb_image.h>
 #include <stb_image_write.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+/* ---------------------------------------------------------------- files and runs */
 
-/* ---------------------------------------------------------------- files */
-
-/* A case's own folders: DIR, DIR/config (XDG_CONFIG_HOME), DIR/export (ATTNLAB_EXPORT_DIR)
- * and DIR/no-lessons (ATTNLAB_LESSONS, empty: no lesson opens), all absolute. */
-typedef struct {
-    char dir[700], config[760], export_dir[760], lessons[760];
-} Box;
-
-static int make_dir(const char *path)
-{
-    return mkdir(path, 0755) == 0 || errno == EEXIST;
-}
-
-static int box_at(Box *b, const char *name, int line)
-{
-    char base[600];
-    const char *t = test_tmpdir();
-    if (t[0] == '/') snprintf(base, sizeof base, "%s", t);
-    else {
-        char cwd[300];
-        if (!getcwd(cwd, sizeof cwd)) cwd[0] = 0;
-        snprintf(base, sizeof base, "%s/%s", cwd, t);
-    }
-    snprintf(b->dir, sizeof b->dir, "%s/picture-%s", base, name);
-    snprintf(b->config, sizeof b->config, "%s/config", b->dir);
-    snprintf(b->export_dir, sizeof b->export_dir, "%s/export", b->dir);
-    snprintf(b->lessons, sizeof b->lessons, "%s/no-lessons", b->dir);
-    if (!make_dir(b->dir) || !make_dir(b->config) || !make_dir(b->lessons)) {
-        test_fail(__FILE__, line, "cannot make %s: %s", b->dir, strerror(errno));
-        return 0;
-    }
-    return 1;
-}
-#define BOX(b, name) do { if (!box_at((b), (name), __LINE__)) return; } while (0)
-
-/* DIR/name, in one of a few rotating buffers. */
-static const char *in_box(const Box *b, const char *name)
-{
-    static char buf[12][900];
-    static int next;
-    char *p = buf[next++ % 12];
-    snprintf(p, sizeof buf[0], "%s/%s", b->dir, name);
-    return p;
-}
+#define BOX(b, name) do { if (!harness_box(__FILE__, __LINE__, (b), "picture", (name))) return; } while (0)
 
 static int write_bytes(const char *path, const void *data, size_t len)
 {
@@ -87,198 +39,14 @@ static int write_junk(const char *path, size_t len)
     return write_bytes(path, buf, len);
 }
 
-/* Reads a whole file (NUL-terminated, malloc'd); NULL if it cannot be read. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(b, cap * 2);
-            if (!nb) { free(b); b = NULL; break; }
-            b = nb;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - 1 - n, f);
-        if (!got) break;
-        n += got;
-    }
-    fclose(f);
-    if (b) b[n] = 0;
-    return b;
-}
-
-static int has_at(const char *hay, const char *needle, int line)
-{
-    if (hay && strstr(hay, needle)) return 1;
-    test_fail(__FILE__, line, "\"%s\" lacks \"%s\"", hay ? hay : "(null)", needle);
-    return 0;
-}
-#define EXPECT_HAS(hay, needle) do { if (!has_at((hay), (needle), __LINE__)) return; } while (0)
-
-/* ---------------------------------------------------------------- running attnlab */
-
-/* The last run: its exit status and what it wrote (freed by the next run). */
-static struct {
-    int status;
-    char *out, *err;
-} R;
-
-static void run_free(void)
-{
-    free(R.out);
-    free(R.err);
-    memset(&R, 0, sizeof R);
-}
-
-static const char *attnlab_bin(void)
-{
-    const char *b = getenv("ATTNLAB_BIN");
-    return b && *b ? b : "build/attnlab";
-}
-
-/* Runs attnlab with args (NULL-ended) in the case's environment: its own XDG_CONFIG_HOME,
- * ATTNLAB_EXPORT_DIR and ATTNLAB_LESSONS, HOME at the test folder, SDL_VIDEODRIVER=dummy,
- * LSAN_OPTIONS kept with print_suppressions=0; stdin from /dev/null, stdout and stderr to
- * files. Fills R; reports at the caller's line and returns 0 if the child could not run or
- * did not exit. */
-static int run_at(int line, const Box *b, const char *const *args)
-{
-    static int count;
-    static char e_cfg[900], e_exp[900], e_home[700], e_lsan[1200], e_les[900];
-    const char *own[] = {"SDL_VIDEODRIVER", "SDL_AUDIODRIVER", "XDG_CONFIG_HOME", "ATTNLAB_EXPORT_DIR",
-                         "HOME", "LSAN_OPTIONS", "ATTNLAB_LESSONS", NULL};
-    const char *lo = getenv("LSAN_OPTIONS");
-    snprintf(e_cfg, sizeof e_cfg, "XDG_CONFIG_HOME=%s", b->config);
-    snprintf(e_exp, sizeof e_exp, "ATTNLAB_EXPORT_DIR=%s", b->export_dir);
-    snprintf(e_home, sizeof e_home, "HOME=%s", test_tmpdir());
-    snprintf(e_les, sizeof e_les, "ATTNLAB_LESSONS=%s", b->lessons);
-    snprintf(e_lsan, sizeof e_lsan, "LSAN_OPTIONS=%s%sprint_suppressions=0", lo ? lo : "", lo && *lo ? ":" : "");
-    run_free();
-
-    size_t nenv = 0, nargs = 0;
-    while (environ[nenv]) nenv++;
-    while (args[nargs]) nargs++;
-    char **envp = malloc(sizeof(char *) * (nenv + 8));
-    char **argv = malloc(sizeof(char *) * (nargs + 2));
-    if (!envp || !argv) {
-        free(envp);
-        free(argv);
-        test_fail(__FILE__, line, "out of memory");
-        return 0;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < nenv; i++) {
-        int mine = 0;
-        for (int o = 0; own[o] && !mine; o++) {
-            size_t l = strlen(own[o]);
-            mine = strncmp(environ[i], own[o], l) == 0 && environ[i][l] == '=';
-        }
-        if (!mine) envp[k++] = environ[i];
-    }
-    envp[k++] = "SDL_VIDEODRIVER=dummy";
-    envp[k++] = "SDL_AUDIODRIVER=dummy";
-    envp[k++] = e_cfg;
-    envp[k++] = e_exp;
-    envp[k++] = e_home;
-    envp[k++] = e_lsan;
-    envp[k++] = e_les;
-    envp[k] = NULL;
-    argv[0] = (char *)attnlab_bin();
-    for (size_t i = 0; i < nargs; i++) argv[i + 1] = (char *)args[i];
-    argv[nargs + 1] = NULL;
-
-    char outp[900], errp[900];
-    count++;
-    snprintf(outp, sizeof outp, "%s/picture-run-%d.out", test_tmpdir(), count);
-    snprintf(errp, sizeof errp, "%s/picture-run-%d.err", test_tmpdir(), count);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    free(envp);
-    free(argv);
-    if (rc != 0) {
-        test_fail(__FILE__, line, "cannot run %s: %s (set ATTNLAB_BIN)", attnlab_bin(), strerror(rc));
-        return 0;
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) {
-            test_fail(__FILE__, line, "waitpid: %s", strerror(errno));
-            return 0;
-        }
-    }
-    R.out = slurp(outp);
-    R.err = slurp(errp);
-    unlink(outp);
-    unlink(errp);
-    if (!R.out || !R.err) {
-        test_fail(__FILE__, line, "cannot read the child's output");
-        return 0;
-    }
-    if (!WIFEXITED(st)) {
-        test_fail(__FILE__, line, "%s ended by signal %d; stderr: %s", attnlab_bin(),
-                  WIFSIGNALED(st) ? WTERMSIG(st) : -1, R.err);
-        return 0;
-    }
-    R.status = WEXITSTATUS(st);
-    return 1;
-}
+/* Runs attnlab with args in the case's sandbox; the run is harness_last. */
 #define ATTNLAB(b, ...)                                                          \
     do {                                                                         \
         const char *const a_[] = {__VA_ARGS__, NULL};                            \
-        if (!run_at(__LINE__, (b), a_)) return;                                  \
+        if (!harness_run(__FILE__, __LINE__, (b), NULL, a_)) return;             \
     } while (0)
-
 /* Writes the script to DIR/name and replays it. */
-static int replay_at(int line, const Box *b, const char *name, const char *script)
-{
-    const char *path = in_box(b, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fputs(script, f) < 0) {
-        test_fail(__FILE__, line, "cannot write %s", path);
-        if (f) fclose(f);
-        return 0;
-    }
-    fclose(f);
-    const char *args[] = {"--replay", path, NULL};
-    return run_at(line, b, args);
-}
-#define REPLAY(b, name, script) do { if (!replay_at(__LINE__, (b), (name), (script))) return; } while (0)
-
-/* The exit status must be want; otherwise the failure shows what the child said. */
-#define EXPECT_EXIT(want)                                                        \
-    EXPECT_MSG(R.status == (want), "exit status %d, expected %d; stderr: %s", R.status, (want), R.err)
-
-/* The value of key in a state file's text ("key = value" lines), copied into one of a few
- * rotating buffers; "" if there is none. */
-static const char *sv(const char *text, const char *key)
-{
-    static char buf[4][4096];
-    static int next;
-    char *p = buf[next++ % 4];
-    p[0] = 0;
-    size_t kl = strlen(key);
-    for (const char *line = text; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len >= kl + 3 && strncmp(line, key, kl) == 0 && strncmp(line + kl, " = ", 3) == 0) {
-            size_t vl = len - kl - 3 < sizeof buf[0] - 1 ? len - kl - 3 : sizeof buf[0] - 1;
-            memcpy(p, line + kl + 3, vl);
-            p[vl] = 0;
-            break;
-        }
-        line = end ? end + 1 : NULL;
-    }
-    return p;
-}
+#define REPLAY(b, name, script) do { if (!harness_replay(__FILE__, __LINE__, (b), (name), (script), NULL)) return; } while (0)
 
 /* ---------------------------------------------------------------- scenes and pixels */
 
@@ -731,14 +499,14 @@ static void picture_view_draws_the_hottest_patch_in_the_top_colour(void)
 
 static void export_command_takes_pictures(void)
 {
-    Box b;
+    HarnessBox b;
     BOX(&b, "cli");
-    const char *png = in_box(&b, "ducks.png");
+    const char *png = harness_path(&b, "ducks.png");
     ATTNLAB(&b, "export", "--image", "example:ducks", "--patch", "8", "--grid", "20", "--query", "50", "--view",
             "picture", "--weights", "picture", "--heads", "2", "--d-model", "16", "--d-head", "8", "--posenc", "2d",
             "--out", png);
     EXPECT_EXIT(0);
-    EXPECT_HAS(R.out, "ducks.png");
+    EXPECT_HAS(harness_last.out, "ducks.png");
     int w = 0, h = 0, comp;
     unsigned char *im = stbi_load(png, &w, &h, &comp, 3);
     EXPECT_MSG(im != NULL, "stb_image cannot read %s", png);
@@ -746,11 +514,11 @@ static void export_command_takes_pictures(void)
     EXPECT_MSG(w > 300 && h > 200, "the figure is %d x %d", w, h);
 
     /* the trace: one token a pixel, named by row and column */
-    const char *json = in_box(&b, "tiny.json");
+    const char *json = harness_path(&b, "tiny.json");
     ATTNLAB(&b, "export", "--image", "example:tiny", "--patch", "1", "--grid", "10", "--d-model", "6", "--heads", "3",
             "--format", "json", "--out", json);
     EXPECT_EXIT(0);
-    char *text = slurp(json);
+    char *text = harness_slurp(json, NULL);
     EXPECT_MSG(text != NULL, "no %s", json);
     cJSON *root = cJSON_Parse(text);
     free(text);
@@ -785,36 +553,36 @@ static void export_command_takes_pictures(void)
     EXPECT_STR(inputs, "features");
 
     /* a missing picture: status 1 and its name */
-    ATTNLAB(&b, "export", "--image", "/nonexistent.png", "--format", "json", "--out", in_box(&b, "no.json"));
+    ATTNLAB(&b, "export", "--image", "/nonexistent.png", "--format", "json", "--out", harness_path(&b, "no.json"));
     EXPECT_EXIT(1);
-    EXPECT_HAS(R.err, "/nonexistent.png");
-    EXPECT(access(in_box(&b, "no.json"), F_OK) != 0);
+    EXPECT_HAS(harness_last.err, "/nonexistent.png");
+    EXPECT(access(harness_path(&b, "no.json"), F_OK) != 0);
     /* bad values: status 2 and the limit or the rule */
-    ATTNLAB(&b, "export", "--image", "example:ducks", "--patch", "0", "--out", in_box(&b, "p0.png"));
+    ATTNLAB(&b, "export", "--image", "example:ducks", "--patch", "0", "--out", harness_path(&b, "p0.png"));
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "--patch");
-    EXPECT_HAS(R.err, "1..64");
-    ATTNLAB(&b, "export", "--image", "example:ducks", "--grid", "65", "--out", in_box(&b, "g65.png"));
+    EXPECT_HAS(harness_last.err, "--patch");
+    EXPECT_HAS(harness_last.err, "1..64");
+    ATTNLAB(&b, "export", "--image", "example:ducks", "--grid", "65", "--out", harness_path(&b, "g65.png"));
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "--grid");
-    EXPECT_HAS(R.err, "1..64");
-    ATTNLAB(&b, "export", "--image", "example:tiny", "--patch", "1", "--mask", "conv:2", "--out", in_box(&b, "c2.png"));
+    EXPECT_HAS(harness_last.err, "--grid");
+    EXPECT_HAS(harness_last.err, "1..64");
+    ATTNLAB(&b, "export", "--image", "example:tiny", "--patch", "1", "--mask", "conv:2", "--out", harness_path(&b, "c2.png"));
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "odd");
-    EXPECT(access(in_box(&b, "c2.png"), F_OK) != 0);
+    EXPECT_HAS(harness_last.err, "odd");
+    EXPECT(access(harness_path(&b, "c2.png"), F_OK) != 0);
 
     /* the most tokens there can be: 64 x 64 pixels, each a token. The JSON trace of that many
      * is beyond its limit (said so, status 2); one matrix as CSV has every token. */
     ATTNLAB(&b, "export", "--image", "example:gradient", "--patch", "1", "--grid", "64", "--heads", "1",
-            "--format", "json", "--out", in_box(&b, "big.json"));
+            "--format", "json", "--out", harness_path(&b, "big.json"));
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "4096 x 4096");
-    EXPECT_HAS(R.err, "JSON export limit");
-    const char *csv = in_box(&b, "big.csv");
+    EXPECT_HAS(harness_last.err, "4096 x 4096");
+    EXPECT_HAS(harness_last.err, "JSON export limit");
+    const char *csv = harness_path(&b, "big.csv");
     ATTNLAB(&b, "export", "--image", "example:gradient", "--patch", "1", "--grid", "64", "--heads", "1",
             "--format", "csv", "--matrix", "a", "--out", csv);
     EXPECT_EXIT(0);
-    text = slurp(csv);
+    text = harness_slurp(csv, NULL);
     EXPECT_MSG(text != NULL, "no %s", csv);
     int lines = 0;
     for (const char *p = text; *p; p++) lines += *p == '\n';
@@ -841,7 +609,7 @@ static void count_red_blue(const unsigned char *px, int w, int h, int *red, int 
 
 static void dropping_a_picture_on_the_window(void)
 {
-    Box b;
+    HarnessBox b;
     BOX(&b, "drop");
     /* 64 x 32: red on the left, blue on the right; patches of 16 make 4 x 2 tokens */
     enum { W = 64, H = 32 };
@@ -854,8 +622,8 @@ static void dropping_a_picture_on_the_window(void)
             p[2] = x < W / 2 ? 20 : 230;
         }
     char pic[900], bad[900], script[8192];
-    snprintf(pic, sizeof pic, "%s", in_box(&b, "halves.png"));
-    snprintf(bad, sizeof bad, "%s", in_box(&b, "broken.png"));
+    snprintf(pic, sizeof pic, "%s", harness_path(&b, "halves.png"));
+    snprintf(bad, sizeof bad, "%s", harness_path(&b, "broken.png"));
     EXPECT(stbi_write_png(pic, W, H, 3, rgb, W * 3) != 0);
     EXPECT(write_junk(bad, 200) == 0);
     snprintf(script, sizeof script,
@@ -870,34 +638,37 @@ static void dropping_a_picture_on_the_window(void)
              "click @cell:picture:1:2\nexpect query 2\n"
              /* a broken picture now: the picture stays */
              "drop %s\nexpect tokens 8\nexpect tab picture\nexpect query 2\nstate %s\nquit\n",
-             bad, in_box(&b, "bad1.state"), pic, in_box(&b, "query1.png"),
-             in_box(&b, "picture.state"), in_box(&b, "query7.png"), bad, in_box(&b, "bad2.state"));
+             bad, harness_path(&b, "bad1.state"), pic, harness_path(&b, "query1.png"),
+             harness_path(&b, "picture.state"), harness_path(&b, "query7.png"), bad, harness_path(&b, "bad2.state"));
     REPLAY(&b, "drop.script", script);
     EXPECT_EXIT(0);
 
-    char *st = slurp(in_box(&b, "bad1.state"));
-    EXPECT_MSG(st != NULL, "no bad1.state; stderr: %s", R.err);
+    char *st = harness_slurp(harness_path(&b, "bad1.state"), NULL);
+    EXPECT_MSG(st != NULL, "no bad1.state; stderr: %s", harness_last.err);
     char status1[1200];
-    snprintf(status1, sizeof status1, "%s", sv(st, "status"));
+    const char *v = harness_value(st, "status");
+    snprintf(status1, sizeof status1, "%s", v ? v : "");
     free(st);
     EXPECT_HAS(status1, "broken.png");
     EXPECT_HAS(status1, "not a picture");
-    st = slurp(in_box(&b, "picture.state"));
-    EXPECT_MSG(st != NULL, "no picture.state; stderr: %s", R.err);
+    st = harness_slurp(harness_path(&b, "picture.state"), NULL);
+    EXPECT_MSG(st != NULL, "no picture.state; stderr: %s", harness_last.err);
     char status2[1200];
-    snprintf(status2, sizeof status2, "%s", sv(st, "status"));
+    v = harness_value(st, "status");
+    snprintf(status2, sizeof status2, "%s", v ? v : "");
     free(st);
     EXPECT_HAS(status2, "halves.png: 8 patches");
-    st = slurp(in_box(&b, "bad2.state"));
-    EXPECT_MSG(st != NULL, "no bad2.state; stderr: %s", R.err);
+    st = harness_slurp(harness_path(&b, "bad2.state"), NULL);
+    EXPECT_MSG(st != NULL, "no bad2.state; stderr: %s", harness_last.err);
     char status3[1200];
-    snprintf(status3, sizeof status3, "%s", sv(st, "status"));
+    v = harness_value(st, "status");
+    snprintf(status3, sizeof status3, "%s", v ? v : "");
     free(st);
     EXPECT_HAS(status3, "broken.png");
 
     /* the screens: the picture's red and blue halves show where the query does not look
      * (head 1 looks at the query's colour) */
-    const char *shots[2] = {in_box(&b, "query1.png"), in_box(&b, "query7.png")};
+    const char *shots[2] = {harness_path(&b, "query1.png"), harness_path(&b, "query7.png")};
     int red[2], blue[2];
     for (int i = 0; i < 2; i++) {
         int w, h, comp;
@@ -921,5 +692,5 @@ void suite_picture(void)
     RUN(picture_view_draws_the_hottest_patch_in_the_top_colour);
     RUN(export_command_takes_pictures);
     RUN(dropping_a_picture_on_the_window);
-    run_free();
+    harness_free();
 }

@@ -1,24 +1,19 @@
 /* test_player.c: lessons played: checking shipped and broken lessons, steps turned into scenes, questions, lesson actions, lesson exports, and lessons in the real window through replays. */
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
+#include "harness.h"
 #include "../src/app/app.h"
 #include "../src/app/export.h"
 #include "../src/app/player.h"
 #include "../src/lesson/lesson.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stb_image.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* ui.c's colours: the light theme's error red, a right choice's button, the "Right." verdict */
 static const int ERROR_RED[3] = {190, 30, 30};
@@ -27,129 +22,12 @@ static const int RIGHT_TEXT[3] = {40, 150, 80};
 
 /* ---------------------------------------------------------------- files */
 
-/* A case's own folders: DIR, DIR/config (XDG_CONFIG_HOME) and DIR/export (ATTNLAB_EXPORT_DIR),
- * all absolute. */
-typedef struct {
-    char dir[700], config[760], export_dir[760];
-    char lessons[760];   /* ATTNLAB_LESSONS: an empty folder (no lesson opens) unless a case sets it */
-} Box;
-
-static int make_dir(const char *path)
-{
-    return mkdir(path, 0755) == 0 || errno == EEXIST;
-}
-
-/* The test folder as an absolute path. */
-static const char *abs_tmpdir(void)
-{
-    static char base[600];
-    const char *t = test_tmpdir();
-    if (t[0] == '/') snprintf(base, sizeof base, "%s", t);
-    else {
-        char cwd[300];
-        if (!getcwd(cwd, sizeof cwd)) cwd[0] = 0;
-        snprintf(base, sizeof base, "%s/%s", cwd, t);
-    }
-    return base;
-}
-
-static int box_at(Box *b, const char *name, int line)
-{
-    snprintf(b->dir, sizeof b->dir, "%s/player-%s", abs_tmpdir(), name);
-    snprintf(b->config, sizeof b->config, "%s/config", b->dir);
-    snprintf(b->export_dir, sizeof b->export_dir, "%s/export", b->dir);
-    snprintf(b->lessons, sizeof b->lessons, "%s/no-lessons", b->dir);
-    if (!make_dir(b->dir) || !make_dir(b->config) || !make_dir(b->lessons)) {
-        test_fail(__FILE__, line, "cannot make %s: %s", b->dir, strerror(errno));
-        return 0;
-    }
-    return 1;
-}
-#define BOX(b, name) do { if (!box_at((b), (name), __LINE__)) return; } while (0)
-
-/* DIR/name, in one of a few rotating buffers. */
-static const char *in_box(const Box *b, const char *name)
-{
-    static char buf[12][900];
-    static int next;
-    char *p = buf[next++ % 12];
-    snprintf(p, sizeof buf[0], "%s/%s", b->dir, name);
-    return p;
-}
-
-static int write_at(const char *path, const char *text, int line)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fputs(text, f) < 0) {
-        test_fail(__FILE__, line, "cannot write %s", path);
-        if (f) fclose(f);
-        return 0;
-    }
-    fclose(f);
-    return 1;
-}
-#define WRITE(path, text) do { if (!write_at((path), (text), __LINE__)) return; } while (0)
-
-/* Reads a whole file (NUL-terminated, malloc'd); NULL if it cannot be read. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(b, cap * 2);
-            if (!nb) { free(b); b = NULL; break; }
-            b = nb;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - 1 - n, f);
-        if (!got) break;
-        n += got;
-    }
-    fclose(f);
-    if (b) b[n] = 0;
-    return b;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp((const char *)a, (const char *)b);
-}
-
-/* The names in a folder that start with `start` (any when "digit": a digit) and end with
- * `end`, sorted; returns how many (at most max). */
-static int list_names(const char *dir, const char *start, const char *end, char names[][128], int max)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    if (!d) return 0;
-    struct dirent *e;
-    size_t el = strlen(end);
-    while ((e = readdir(d)) && n < max) {
-        size_t l = strlen(e->d_name);
-        if (l <= el || l >= 128 || strcmp(e->d_name + l - el, end) != 0) continue;
-        if (strcmp(start, "digit") == 0 ? !(e->d_name[0] >= '0' && e->d_name[0] <= '9')
-                                        : strncmp(e->d_name, start, strlen(start)) != 0)
-            continue;
-        memcpy(names[n++], e->d_name, l + 1);
-    }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof names[0], cmp_name);
-    return n;
-}
+#define BOX(b, name) do { if (!harness_box(__FILE__, __LINE__, (b), "player", (name))) return; } while (0)
 
 /* The shipped lessons: lessons/[0-9]*.md (tests run from the repository's root). */
 static int shipped(char names[][128], int max)
 {
-    return list_names("lessons", "digit", ".md", names, max);
+    return harness_list_names("lessons", "digit", ".md", names, max);
 }
 
 /* The first shipped lesson with a choices question: its path, the step (from 1), the right
@@ -179,166 +57,13 @@ static int choice_lesson(char *path, size_t len, int *step, int *answer, int *n_
 
 /* ---------------------------------------------------------------- running attnlab */
 
-/* The last run: its exit status and what it wrote (freed by the next run). */
-static struct {
-    int status;
-    char *out, *err;
-} R;
-
-static void run_free(void)
-{
-    free(R.out);
-    free(R.err);
-    memset(&R, 0, sizeof R);
-}
-
-static const char *attnlab_bin(void)
-{
-    const char *b = getenv("ATTNLAB_BIN");
-    return b && *b ? b : "build/attnlab";
-}
-
-/* Runs attnlab with args (NULL-ended) in the case's environment: its own XDG_CONFIG_HOME,
- * ATTNLAB_EXPORT_DIR and ATTNLAB_LESSONS, HOME at the test folder, SDL_VIDEODRIVER=dummy,
- * LSAN_OPTIONS kept with print_suppressions=0; stdin from /dev/null, stdout and stderr to
- * files. Fills R; reports at the caller's line and returns 0 if the child could not run or
- * did not exit. */
-static int run_at(int line, const Box *b, const char *const *args)
-{
-    static int count;
-    static char e_cfg[900], e_exp[900], e_home[700], e_lsan[1200], e_les[900];
-    const char *own[] = {"SDL_VIDEODRIVER", "SDL_AUDIODRIVER", "SDL_FRAMEBUFFER_ACCELERATION", "XDG_CONFIG_HOME",
-                         "ATTNLAB_EXPORT_DIR", "HOME", "LSAN_OPTIONS", "ATTNLAB_LESSONS", NULL};
-    const char *lo = getenv("LSAN_OPTIONS");
-    snprintf(e_cfg, sizeof e_cfg, "XDG_CONFIG_HOME=%s", b->config);
-    snprintf(e_exp, sizeof e_exp, "ATTNLAB_EXPORT_DIR=%s", b->export_dir);
-    snprintf(e_home, sizeof e_home, "HOME=%s", test_tmpdir());
-    snprintf(e_les, sizeof e_les, "ATTNLAB_LESSONS=%s", b->lessons);
-    snprintf(e_lsan, sizeof e_lsan, "LSAN_OPTIONS=%s%sprint_suppressions=0", lo ? lo : "", lo && *lo ? ":" : "");
-    run_free();
-
-    size_t nenv = 0, nargs = 0;
-    while (environ[nenv]) nenv++;
-    while (args[nargs]) nargs++;
-    char **envp = malloc(sizeof(char *) * (nenv + 9));
-    char **argv = malloc(sizeof(char *) * (nargs + 2));
-    if (!envp || !argv) {
-        free(envp);
-        free(argv);
-        test_fail(__FILE__, line, "out of memory");
-        return 0;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < nenv; i++) {
-        int mine = 0;
-        for (int o = 0; own[o] && !mine; o++) {
-            size_t l = strlen(own[o]);
-            mine = strncmp(environ[i], own[o], l) == 0 && environ[i][l] == '=';
-        }
-        if (!mine) envp[k++] = environ[i];
-    }
-    envp[k++] = "SDL_VIDEODRIVER=dummy";
-    envp[k++] = "SDL_AUDIODRIVER=dummy";
-    envp[k++] = e_cfg;
-    envp[k++] = e_exp;
-    envp[k++] = e_home;
-    envp[k++] = e_lsan;
-    envp[k++] = e_les;
-    envp[k] = NULL;
-    size_t a = 0;
-    argv[a++] = (char *)attnlab_bin();
-    for (size_t i = 0; i < nargs; i++) argv[a++] = (char *)args[i];
-    argv[a] = NULL;
-
-    char outp[900], errp[900];
-    count++;
-    snprintf(outp, sizeof outp, "%s/player-run-%d.out", test_tmpdir(), count);
-    snprintf(errp, sizeof errp, "%s/player-run-%d.err", test_tmpdir(), count);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    free(envp);
-    free(argv);
-    if (rc != 0) {
-        test_fail(__FILE__, line, "cannot run %s: %s (set ATTNLAB_BIN)", attnlab_bin(), strerror(rc));
-        return 0;
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) {
-            test_fail(__FILE__, line, "waitpid: %s", strerror(errno));
-            return 0;
-        }
-    }
-    R.out = slurp(outp);
-    R.err = slurp(errp);
-    unlink(outp);
-    unlink(errp);
-    if (!R.out || !R.err) {
-        test_fail(__FILE__, line, "cannot read the child's output");
-        return 0;
-    }
-    if (!WIFEXITED(st)) {
-        test_fail(__FILE__, line, "%s ended by signal %d; stderr: %s", attnlab_bin(),
-                  WIFSIGNALED(st) ? WTERMSIG(st) : -1, R.err);
-        return 0;
-    }
-    R.status = WEXITSTATUS(st);
-    return 1;
-}
-#define RUN_ATTNLAB(b, ...) do { const char *args_[] = {__VA_ARGS__, NULL}; if (!run_at(__LINE__, (b), args_)) return; } while (0)
-
+/* Runs attnlab with args in the case's sandbox; the run is harness_last. */
+#define RUN_ATTNLAB(b, ...) do { const char *args_[] = {__VA_ARGS__, NULL}; if (!harness_run(__FILE__, __LINE__, (b), NULL, args_)) return; } while (0)
 /* Writes the script to DIR/name and replays it (with a lesson or scene file when file is
  * not NULL). */
-static int replay_at(int line, const Box *b, const char *name, const char *script, const char *file)
-{
-    const char *path = in_box(b, name);
-    if (!write_at(path, script, line)) return 0;
-    const char *args[] = {"--replay", path, file, NULL};
-    return run_at(line, b, args);
-}
-#define REPLAY(b, name, script, file) do { if (!replay_at(__LINE__, (b), (name), (script), (file))) return; } while (0)
-
-/* The exit status must be want; otherwise the failure shows what the child said. */
-#define EXPECT_EXIT(want)                                                        \
-    EXPECT_MSG(R.status == (want), "exit status %d, expected %d; stderr: %s", R.status, (want), R.err)
-
-static int has_at(const char *hay, const char *needle, int line)
-{
-    if (hay && strstr(hay, needle)) return 1;
-    test_fail(__FILE__, line, "\"%s\" lacks \"%s\"", hay ? hay : "(null)", needle);
-    return 0;
-}
-#define EXPECT_HAS(hay, needle) do { if (!has_at((hay), (needle), __LINE__)) return; } while (0)
+#define REPLAY(b, name, script, file) do { if (!harness_replay(__FILE__, __LINE__, (b), (name), (script), (file))) return; } while (0)
 
 /* ---------------------------------------------------------------- state files */
-
-/* The value of key in a state file's text ("key = value" lines), copied into one of a few
- * rotating buffers; NULL if there is none. */
-static const char *sv(const char *text, const char *key)
-{
-    static char buf[8][4096];
-    static int next;
-    size_t kl = strlen(key);
-    for (const char *line = text; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len >= kl + 3 && strncmp(line, key, kl) == 0 && strncmp(line + kl, " = ", 3) == 0) {
-            char *p = buf[next++ % 8];
-            size_t vl = len - kl - 3 < sizeof buf[0] - 1 ? len - kl - 3 : sizeof buf[0] - 1;
-            memcpy(p, line + kl + 3, vl);
-            p[vl] = 0;
-            return p;
-        }
-        line = end ? end + 1 : NULL;
-    }
-    return NULL;
-}
 
 /* The value of key in the state file at path ("" when missing), in a rotating buffer. */
 static const char *state_value(const char *path, const char *key)
@@ -346,8 +71,8 @@ static const char *state_value(const char *path, const char *key)
     static char buf[4][4096];
     static int next;
     char *p = buf[next++ % 4];
-    char *text = slurp(path);
-    const char *v = text ? sv(text, key) : NULL;
+    char *text = harness_slurp(path, NULL);
+    const char *v = text ? harness_value(text, key) : NULL;
     snprintf(p, sizeof buf[0], "%s", v ? v : "");
     free(text);
     return p;
@@ -355,38 +80,8 @@ static const char *state_value(const char *path, const char *key)
 
 /* ---------------------------------------------------------------- pictures */
 
-typedef struct {
-    unsigned char *px; /* RGB */
-    int w, h;
-} Img;
-
-static int img_at(Img *im, const char *path, int line)
-{
-    int comp;
-    im->px = stbi_load(path, &im->w, &im->h, &comp, 3);
-    if (!im->px) test_fail(__FILE__, line, "stb_image cannot read %s; stderr: %s", path, R.err ? R.err : "");
-    return im->px != NULL;
-}
-#define IMG(im, path) do { if (!img_at((im), (path), __LINE__)) return; } while (0)
-
-static const unsigned char *at(const Img *im, int x, int y) { return im->px + 3 * ((size_t)y * im->w + x); }
-
-static int near(const unsigned char *p, const int rgb[3], int tol)
-{
-    return abs(p[0] - rgb[0]) <= tol && abs(p[1] - rgb[1]) <= tol && abs(p[2] - rgb[2]) <= tol;
-}
-
-/* Pixels of a colour right of x0 (the narration panel takes the right of the window). */
-static int count_right_of(const Img *im, int x0, const int rgb[3], int tol)
-{
-    int n = 0;
-    for (int y = 0; y < im->h; y++)
-        for (int x = x0; x < im->w; x++) n += near(at(im, x, y), rgb, tol);
-    return n;
-}
-
 /* Pixels clearly unlike the first one. */
-static int unlike_first(const Img *im)
+static int unlike_first(const HarnessImg *im)
 {
     int n = 0;
     const unsigned char *p0 = im->px;
@@ -436,8 +131,8 @@ static const char *tmp_sub(const char *name)
     static char buf[4][800];
     static int next;
     char *p = buf[next++ % 4];
-    snprintf(p, sizeof buf[0], "%s/%s", abs_tmpdir(), name);
-    make_dir(p);
+    snprintf(p, sizeof buf[0], "%s/%s", harness_abs_tmpdir(), name);
+    harness_make_dir(p);
     return p;
 }
 
@@ -549,14 +244,14 @@ static void every_shipped_lesson_passes_check(void)
         EXPECT_MSG(steps >= 2, "%s has %d steps", paths[i], steps);
     }
     args[n + 1] = NULL;
-    Box b;
+    HarnessBox b;
     BOX(&b, "check-shipped");
-    if (!run_at(__LINE__, &b, args)) return;
+    if (!harness_run(__FILE__, __LINE__, &b, NULL, args)) return;
     EXPECT_EXIT(0);
     for (int i = 0; i < n; i++) {
         char want[300];
         snprintf(want, sizeof want, "%.159s: ok,", paths[i]);
-        EXPECT_HAS(R.out, want);
+        EXPECT_HAS(harness_last.out, want);
     }
 }
 
@@ -564,7 +259,7 @@ static void every_shipped_lesson_passes_check(void)
 static int steps_render_at(int line, const char *dir, int n)
 {
     char names[128][128];
-    int got = list_names(dir, "step-", ".png", names, 128);
+    int got = harness_list_names(dir, "step-", ".png", names, 128);
     if (got != n) {
         test_fail(__FILE__, line, "%s holds %d step pictures, expected %d", dir, got, n);
         return 0;
@@ -577,8 +272,8 @@ static int steps_render_at(int line, const char *dir, int n)
             return 0;
         }
         snprintf(path, sizeof path, "%s/%s", dir, want);
-        Img im;
-        if (!img_at(&im, path, line)) return 0;
+        HarnessImg im;
+        if (!harness_img(__FILE__, line, &im, path)) return 0;
         int w = im.w, h = im.h, unlike = unlike_first(&im);
         stbi_image_free(im.px);
         if (w != 800 || h != 450 || unlike < w * h / 100) {
@@ -624,11 +319,11 @@ static void every_step_of_every_lesson_renders(void)
     if (!steps_render_at(__LINE__, out, steps)) return;
     char shown[1100];
     snprintf(shown, sizeof shown, "%s/step-%02d.png", out, qstep);
-    Img a, c;
+    HarnessImg a, c;
     IMG(&a, plain);
     IMG(&c, shown);
-    int before = count_right_of(&a, a.w * 7 / 10, RIGHT_BUTTON, 3);
-    int after = count_right_of(&c, c.w * 7 / 10, RIGHT_BUTTON, 3);
+    int before = harness_count_colour(&a, a.w * 7 / 10, RIGHT_BUTTON, 3);
+    int after = harness_count_colour(&c, c.w * 7 / 10, RIGHT_BUTTON, 3);
     stbi_image_free(a.px);
     stbi_image_free(c.px);
     EXPECT_MSG(before == 0, "%d green pixels before the answer in %s", before, plain);
@@ -671,7 +366,7 @@ static void check_reports_line_and_column(void)
     const char *top = tmp_sub("player-broken");
     char dir[900];
     snprintf(dir, sizeof dir, "%s/lessons", top);
-    EXPECT(make_dir(dir));
+    EXPECT(harness_make_dir(dir));
     const char *secret;
     PUT(secret, top, "secret.txt", "1 2 3 4\n");
 
@@ -738,21 +433,21 @@ static void check_reports_line_and_column(void)
     /* the same from `attnlab check`: 1 and the message on stderr; a good file passes */
     const char *good;
     PUT(good, dir, "good.md", CARRY_LESSON);
-    Box b;
+    HarnessBox b;
     BOX(&b, "check-broken");
     char bad[1000], where[1100];
     snprintf(bad, sizeof bad, "%s/key.md", dir);
     RUN_ATTNLAB(&b, "check", bad);
     EXPECT_EXIT(1);
     snprintf(where, sizeof where, "%s:8:14: unknown key 'frobnicate'", bad);
-    EXPECT_HAS(R.err, where);
+    EXPECT_HAS(harness_last.err, where);
     RUN_ATTNLAB(&b, "check", good);
     EXPECT_EXIT(0);
-    EXPECT_HAS(R.out, "ok, 3 steps");
+    EXPECT_HAS(harness_last.out, "ok, 3 steps");
     RUN_ATTNLAB(&b, "check", good, bad);
     EXPECT_EXIT(1);
-    EXPECT_HAS(R.out, "ok, 3 steps");
-    EXPECT_HAS(R.err, where);
+    EXPECT_HAS(harness_last.out, "ok, 3 steps");
+    EXPECT_HAS(harness_last.err, where);
 }
 
 /* ---------------------------------------------------------------- steps in the App */
@@ -993,7 +688,7 @@ static void replay_walks_a_lesson_and_answers_a_checkpoint(void)
     char lesson[300];
     int qstep, answer, steps;
     EXPECT_MSG(choice_lesson(lesson, sizeof lesson, &qstep, &answer, &steps), "no shipped lesson asks a choices question");
-    Box b;
+    HarnessBox b;
     BOX(&b, "walk");
     repo_lessons(b.lessons, sizeof b.lessons);
     char script[8192] = "expect lesson_step 1\n", line[1200];
@@ -1001,23 +696,23 @@ static void replay_walks_a_lesson_and_answers_a_checkpoint(void)
     snprintf(line, sizeof line,
              "expect lesson_step %d\nexpect answered 0\nshot %s\nkey %d\nexpect answered 1\nexpect correct 1\n"
              "shot %s\nstate %s\nquit\n",
-             qstep, in_box(&b, "before.png"), answer, in_box(&b, "after.png"), in_box(&b, "walk.state"));
+             qstep, harness_path(&b, "before.png"), answer, harness_path(&b, "after.png"), harness_path(&b, "walk.state"));
     strcat(script, line);
     REPLAY(&b, "walk.script", script, lesson);
     EXPECT_EXIT(0);
-    const char *st = in_box(&b, "walk.state");
+    const char *st = harness_path(&b, "walk.state");
     EXPECT_STR(state_value(st, "lesson"), strrchr(lesson, '/') + 1);
     char want[16];
     snprintf(want, sizeof want, "%d", steps);
     EXPECT_STR(state_value(st, "lesson_steps"), want);
     EXPECT_STR(state_value(st, "correct"), "1");
     EXPECT_HAS(state_value(st, "status"), "right");
-    Img a, c;
-    IMG(&a, in_box(&b, "before.png"));
-    IMG(&c, in_box(&b, "after.png"));
+    HarnessImg a, c;
+    IMG(&a, harness_path(&b, "before.png"));
+    IMG(&c, harness_path(&b, "after.png"));
     int x0 = c.w * 7 / 10;
-    int before = count_right_of(&a, x0, RIGHT_BUTTON, 3) + count_right_of(&a, x0, RIGHT_TEXT, 3);
-    int after = count_right_of(&c, x0, RIGHT_BUTTON, 3) + count_right_of(&c, x0, RIGHT_TEXT, 3);
+    int before = harness_count_colour(&a, x0, RIGHT_BUTTON, 3) + harness_count_colour(&a, x0, RIGHT_TEXT, 3);
+    int after = harness_count_colour(&c, x0, RIGHT_BUTTON, 3) + harness_count_colour(&c, x0, RIGHT_TEXT, 3);
     stbi_image_free(a.px);
     stbi_image_free(c.px);
     EXPECT_MSG(before == 0, "%d green pixels in the narration before answering", before);
@@ -1029,7 +724,7 @@ static void first_run_opens_the_first_lesson(void)
     char names[PLAYER_MAX_LESSONS][128];
     EXPECT(shipped(names, PLAYER_MAX_LESSONS) >= 1);
     EXPECT_STR(names[0], "01-sets-of-vectors.md");
-    Box b;
+    HarnessBox b;
     BOX(&b, "first-run");
     repo_lessons(b.lessons, sizeof b.lessons);
     char script[600];
@@ -1047,7 +742,7 @@ static void progress_is_remembered(void)
 {
     char names[PLAYER_MAX_LESSONS][128];
     EXPECT(shipped(names, PLAYER_MAX_LESSONS) >= 1);
-    Box b;
+    HarnessBox b;
     BOX(&b, "progress");
     repo_lessons(b.lessons, sizeof b.lessons);
     REPLAY(&b, "one.script", "expect lesson_step 1\nkey Right\nkey Right\nexpect lesson_step 3\nquit\n", NULL);
@@ -1060,10 +755,10 @@ static void progress_is_remembered(void)
 
 static void malformed_lesson_shows_where_and_the_window_keeps_running(void)
 {
-    Box b;
+    HarnessBox b;
     BOX(&b, "malformed");
-    snprintf(b.lessons, sizeof b.lessons, "%s", in_box(&b, "lessons"));
-    EXPECT(make_dir(b.lessons));
+    snprintf(b.lessons, sizeof b.lessons, "%s", harness_path(&b, "lessons"));
+    EXPECT(harness_make_dir(b.lessons));
     char bad[900], good[900];
     snprintf(bad, sizeof bad, "%s/bad.md", b.lessons);
     snprintf(good, sizeof good, "%s/good.md", b.lessons);
@@ -1077,10 +772,10 @@ static void malformed_lesson_shows_where_and_the_window_keeps_running(void)
     snprintf(script, sizeof script,
              "state %s\nshot %s\nexec cp '%s' '%s'\nexpect lesson_error \nexpect lesson_steps 3\nexpect lesson bad.md\n"
              "expect lesson_step 1\nexpect heads 3\nexpect tokens 4\nshot %s\nquit\n",
-             in_box(&b, "broken.state"), in_box(&b, "broken.png"), good, bad, in_box(&b, "fixed.png"));
+             harness_path(&b, "broken.state"), harness_path(&b, "broken.png"), good, bad, harness_path(&b, "fixed.png"));
     REPLAY(&b, "malformed.script", script, bad);
     EXPECT_EXIT(0);
-    const char *st = in_box(&b, "broken.state");
+    const char *st = harness_path(&b, "broken.state");
     char where[1000];
     snprintf(where, sizeof where, "%s:7:", bad);
     const char *err = state_value(st, "lesson_error");
@@ -1088,11 +783,11 @@ static void malformed_lesson_shows_where_and_the_window_keeps_running(void)
     EXPECT_HAS(err, "frobnicate");
     EXPECT_STR(state_value(st, "lesson"), "bad.md");
     EXPECT_STR(state_value(st, "lesson_steps"), "0");
-    Img a, c;
-    IMG(&a, in_box(&b, "broken.png"));
-    IMG(&c, in_box(&b, "fixed.png"));
+    HarnessImg a, c;
+    IMG(&a, harness_path(&b, "broken.png"));
+    IMG(&c, harness_path(&b, "fixed.png"));
     int x0 = a.w * 7 / 10;
-    int red_broken = count_right_of(&a, x0, ERROR_RED, 10), red_fixed = count_right_of(&c, x0, ERROR_RED, 10);
+    int red_broken = harness_count_colour(&a, x0, ERROR_RED, 10), red_fixed = harness_count_colour(&c, x0, ERROR_RED, 10);
     stbi_image_free(a.px);
     stbi_image_free(c.px);
     EXPECT_MSG(red_broken > 100, "only %d error-red pixels in the narration of the broken lesson", red_broken);
@@ -1101,10 +796,10 @@ static void malformed_lesson_shows_where_and_the_window_keeps_running(void)
 
 static void menu_opens_another_lesson(void)
 {
-    Box b;
+    HarnessBox b;
     BOX(&b, "menu");
-    snprintf(b.lessons, sizeof b.lessons, "%s", in_box(&b, "lessons"));
-    EXPECT(make_dir(b.lessons));
+    snprintf(b.lessons, sizeof b.lessons, "%s", harness_path(&b, "lessons"));
+    EXPECT(harness_make_dir(b.lessons));
     char one[900], two[900];
     snprintf(one, sizeof one, "%s/01-first.md", b.lessons);
     snprintf(two, sizeof two, "%s/02-second.md", b.lessons);
@@ -1130,13 +825,13 @@ static void export_lesson_from_the_command_line(void)
     EXPECT_MSG(player_load(&l, lesson, err, sizeof err) == 0, "%s", err);
     int steps = l.n_steps;
     lesson_free(&l);
-    Box b;
+    HarnessBox b;
     BOX(&b, "cli");
     char out[900];
-    snprintf(out, sizeof out, "%s", in_box(&b, "step2.png"));
+    snprintf(out, sizeof out, "%s", harness_path(&b, "step2.png"));
     RUN_ATTNLAB(&b, "export", "--lesson", lesson, "--step", "2", "--out", out);
     EXPECT_EXIT(0);
-    Img im;
+    HarnessImg im;
     IMG(&im, out);
     int w = im.w, h = im.h, unlike = unlike_first(&im);
     stbi_image_free(im.px);
@@ -1146,34 +841,34 @@ static void export_lesson_from_the_command_line(void)
 
     /* a step beyond the lesson: a usage error naming how many there are, and no file */
     char want[400];
-    RUN_ATTNLAB(&b, "export", "--lesson", lesson, "--step", "999", "--out", in_box(&b, "none.png"));
+    RUN_ATTNLAB(&b, "export", "--lesson", lesson, "--step", "999", "--out", harness_path(&b, "none.png"));
     EXPECT_EXIT(2);
     snprintf(want, sizeof want, "has %d steps", steps);
-    EXPECT_HAS(R.err, want);
-    EXPECT(!exists(in_box(&b, "none.png")));
+    EXPECT_HAS(harness_last.err, want);
+    EXPECT(!harness_exists(harness_path(&b, "none.png")));
 
     RUN_ATTNLAB(&b, "export", "--lesson", lesson, "--all-steps");
     EXPECT_EXIT(2);
-    EXPECT_HAS(R.err, "--out-dir");
+    EXPECT_HAS(harness_last.err, "--out-dir");
     RUN_ATTNLAB(&b, "export", "--lesson", lesson);
     EXPECT_EXIT(2);
 
     /* a folder that is not there: a failure, and nothing left behind */
     RUN_ATTNLAB(&b, "export", "--lesson", lesson, "--step", "2", "--out", "/nonexistent/dir/x.png");
     EXPECT_EXIT(1);
-    EXPECT(!exists("/nonexistent/dir/x.png"));
-    EXPECT(!exists("/nonexistent/dir"));
-    RUN_ATTNLAB(&b, "export", "--lesson", lesson, "--step", "2", "--out", in_box(&b, "missing/x.png"));
+    EXPECT(!harness_exists("/nonexistent/dir/x.png"));
+    EXPECT(!harness_exists("/nonexistent/dir"));
+    RUN_ATTNLAB(&b, "export", "--lesson", lesson, "--step", "2", "--out", harness_path(&b, "missing/x.png"));
     EXPECT_EXIT(1);
-    EXPECT(!exists(in_box(&b, "missing")));
+    EXPECT(!harness_exists(harness_path(&b, "missing")));
 
     /* every step into a folder made for them */
-    RUN_ATTNLAB(&b, "export", "--lesson", lesson, "--all-steps", "--scale", "0.25", "--out-dir", in_box(&b, "slides/deck"));
+    RUN_ATTNLAB(&b, "export", "--lesson", lesson, "--all-steps", "--scale", "0.25", "--out-dir", harness_path(&b, "slides/deck"));
     EXPECT_EXIT(0);
     char names2[128][128];
-    EXPECT_INT(list_names(in_box(&b, "slides/deck"), "step-", ".png", names2, 128), steps);
+    EXPECT_INT(harness_list_names(harness_path(&b, "slides/deck"), "step-", ".png", names2, 128), steps);
     snprintf(want, sizeof want, "wrote %d steps", steps);
-    EXPECT_HAS(R.out, want);
+    EXPECT_HAS(harness_last.out, want);
 }
 
 void suite_player(void)
@@ -1190,7 +885,7 @@ void suite_player(void)
     RUN(malformed_lesson_shows_where_and_the_window_keeps_running);
     RUN(menu_opens_another_lesson);
     RUN(export_lesson_from_the_command_line);
-    run_free();
+    harness_free();
     if (the_fonts) ren_fonts_close(the_fonts);
     the_fonts = NULL;
 }

@@ -313,8 +313,48 @@ static void view_names_round_trip(void)
     EXPECT(fig_view_parse("nope", &x) != 0);
 }
 
+static void block_view_shows_every_stage(void)
+{
+    BlockScene bs = block_scene_default();
+    bs.attn.n = 4;
+    bs.attn.tokens = words;
+    bs.layers = 2;
+    BlockTrace bt;
+    memset(&bt, 0, sizeof bt);
+    char err[256];
+    EXPECT_MSG(block_forward(&bt, &bs, err, sizeof err) == 0, "%s", err);
+    FigOptions o = fig_options_default();
+    o.view = FIG_BLOCK;
+    o.block = &bt;
+    o.layer = 1;
+    o.numbers = FIG_NUMBERS_OFF;
+    o.cmap = CMAP_DIVERGING;
+    FigLayout lay;
+    SDL_Surface *sf = export_render(&bt.layer[1].attn, &o, 1.0f, fonts(), &lay, err, sizeof err);
+    EXPECT_MSG(sf != NULL, "%s", err);
+    /* eight stages; the last panel is the layer's output: its most negative value is drawn in
+     * the diverging map's low end or near it */
+    int panels = lay.n, best_r = 0, best_c = 0;
+    const float *out = bt.layer[1].out;
+    for (int i = 0; i < 4 * 8; i++)
+        if (fabsf(out[i]) > fabsf(out[best_r * 8 + best_c])) { best_r = i / 8; best_c = i % 8; }
+    float x, y, size;
+    int ok = fig_layout_cell(&lay, 7, best_r, best_c, &x, &y, &size);
+    unsigned char p[3];
+    if (ok) pixel(sf, (int)(x + size / 2), (int)(y + size / 2), p);
+    CmapRGB want = cmap_color(CMAP_DIVERGING, out[best_r * 8 + best_c] > 0 ? 1.0f : 0.0f);
+    SDL_FreeSurface(sf);
+    block_trace_free(&bt);
+    EXPECT_INT(panels, 8);
+    EXPECT(ok);
+    /* the shared colour range may reach further in another stage, so only the side is checked */
+    int want_red = want.r > want.b, got_red = p[0] > p[2];
+    EXPECT_MSG(want_red == got_red, "pixel (%d,%d,%d) is on the wrong side of the diverging map", p[0], p[1], p[2]);
+}
+
 void suite_render(void)
 {
+    RUN(block_view_shows_every_stage);
     RUN(fonts_are_found);
     RUN(maths_symbols_have_glyphs_in_the_latin_font);
     RUN(cjk_text_uses_the_fallback_font);
