@@ -263,12 +263,17 @@ void attn_posenc_fill(float *out, AttnPosenc kind, int n, int d, uint64_t seed)
     }
 }
 
-static void fill_random(float *w, int rows, int cols, float scale, uint64_t seed, int tag, int h)
+void attn_seeded_fill(float *out, int rows, int cols, float scale, uint64_t seed, int tag, int index)
 {
-    uint64_t base = base_key(seed, (uint64_t)tag, (uint64_t)h);
+    uint64_t base = base_key(seed, (uint64_t)tag, (uint64_t)index);
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++)
-            w[(size_t)r * cols + c] = scale * bell(base + ((uint64_t)r << 20 | (uint64_t)c));
+            out[(size_t)r * cols + c] = scale * bell(base + ((uint64_t)r << 20 | (uint64_t)c));
+}
+
+static void fill_random(float *w, int rows, int cols, float scale, uint64_t seed, int tag, int h)
+{
+    attn_seeded_fill(w, rows, cols, scale, seed, tag, h);
 }
 
 /* Identity where the shapes allow: head h reads dimensions h*d_head .. h*d_head+d_head-1 of

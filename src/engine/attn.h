@@ -154,6 +154,11 @@ float attn_scaled(const AttnTrace *t, int h, int i, int j);   /* scores[i][j] * 
  * every machine (integer hashing, exact float conversion). out: d. */
 void attn_embed(float *out, const char *token, int d);
 
+/* Seeded numbers, the same on every machine: matrix (seed, tag, index) of rows x cols, element
+ * (r, c) = scale * a bell-shaped value (mean 0, variance 1) of the key (seed, tag, index, r, c).
+ * The engine's own matrices use tags 1..8; other modules use larger tags. out: rows x cols. */
+void attn_seeded_fill(float *out, int rows, int cols, float scale, uint64_t seed, int tag, int index);
+
 /* Positional encodings for positions 0..n-1, d <= ATTN_MAX_D_MODEL. out: n x d.
  * sinusoidal: out[p][2i] = sin(p / 10000^(2i/d)), out[p][2i+1] = cos(p / 10000^(2i/d)).
  * 2d (grid_w tokens a row): row r = p / grid_w and column c = p % grid_w; dimensions

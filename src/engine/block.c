@@ -84,38 +84,13 @@ int block_check(const BlockScene *s, char *err, size_t errlen)
 
 /* ---------------------------------------------------------------- deterministic numbers */
 
-/* The attention engine's scheme for seeded numbers (attn.c keeps its copy private):
- * splitmix64's finaliser, and a bell-shaped value (mean 0, variance 1) as the sum of three
- * uniforms in [-1, 1) built exactly from 21 bits each, so every machine gets the same floats. */
-static uint64_t mix64(uint64_t z)
-{
-    z += 0x9E3779B97F4A7C15ULL;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static float bell(uint64_t key)
-{
-    uint64_t z = mix64(key);
-    float s = 0.0f;
-    for (int r = 0; r < 3; r++) {
-        int32_t u = (int32_t)((z >> (21 * r)) & 0x1FFFFF) - (1 << 20);
-        s += (float)u * (1.0f / 1048576.0f);
-    }
-    return s;
-}
-
 /* Tags after attn.c's (1..8), so no block matrix shares a key with an attention one. */
 enum { TAG_W1 = 16, TAG_W2 };
 
-/* The matrix (seed, tag, layer): element (r, c) is scale * bell(base + (r << 20 | c)). */
+/* The matrix (seed, tag, layer), from the engine's seeded numbers. */
 static void fill_random(float *w, int rows, int cols, float scale, uint64_t seed, int tag, int layer)
 {
-    uint64_t base = mix64(seed ^ mix64(((uint64_t)tag << 56) ^ ((uint64_t)layer << 40)));
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++)
-            w[(size_t)r * cols + c] = scale * bell(base + ((uint64_t)r << 20 | (uint64_t)c));
+    attn_seeded_fill(w, rows, cols, scale, seed, tag, layer);
 }
 
 /* ---------------------------------------------------------------- layer norm */
