@@ -135,6 +135,35 @@ static void out_float(OutBuf *b, float v, const char *nonfinite)
 
 /* ---------------------------------------------------------------- atomic write */
 
+char *out_read_file(const char *path, size_t max, size_t *len, int *missing, char *err, size_t errlen)
+{
+    if (missing) *missing = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (missing) *missing = errno == ENOENT;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 2);
+    if (!buf) {
+        fclose(f);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, max + 1, f);
+    int e = ferror(f) ? errno : 0;
+    fclose(f);
+    if (e || n > max) {
+        free(buf);
+        if (e) snprintf(err, errlen, "%s: %s", path, strerror(e));
+        else snprintf(err, errlen, "%s: larger than the limit of %zu MB", path, max >> 20);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
 int out_exists(const char *path)
 {
     struct stat st;

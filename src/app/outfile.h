@@ -29,6 +29,11 @@ int out_write_atomic(const char *path, const void *data, size_t len, char *err, 
  * message naming the folder that could not be made. */
 int out_make_dirs(const char *path, char *err, size_t errlen);
 
+/* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer (the caller
+ * frees it). On failure returns NULL with "PATH: reason" in err ("PATH: larger than the limit
+ * of N MB" for a larger file); *missing (when not NULL) is set when the file does not exist. */
+char *out_read_file(const char *path, size_t max, size_t *len, int *missing, char *err, size_t errlen);
+
 /* 1 if something exists at path. */
 int out_exists(const char *path);
 

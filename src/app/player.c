@@ -5,6 +5,7 @@
 #define _DEFAULT_SOURCE /* realpath */
 #include "player.h"
 #include "app.h"
+#include "outfile.h"
 #include "../image/imgscene.h"
 
 #include <dirent.h>
@@ -97,28 +98,13 @@ static long long file_mtime(const char *path)
 
 static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail(err, errlen, "%s: %s", path, strerror(errno));
+    struct stat st;
+    /* a lesson's every message has a place, the size limit's included */
+    if (stat(path, &st) == 0 && st.st_size > LESSON_MAX_BYTES) {
+        fail(err, errlen, "%s:1:1: larger than the limit of %d MB", path, LESSON_MAX_BYTES >> 20);
         return NULL;
     }
-    char *buf = malloc(LESSON_MAX_BYTES + 2);
-    if (!buf) {
-        fclose(f);
-        fail(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    size_t n = fread(buf, 1, LESSON_MAX_BYTES + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        fail(err, errlen, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
+    return out_read_file(path, LESSON_MAX_BYTES, len, NULL, err, errlen);
 }
 
 void player_scan(Player *p, const char *dir)

@@ -295,31 +295,7 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
  * file does not exist. */
 static char *read_small(const char *path, size_t *len, int *missing, char *err, size_t errlen)
 {
-    *missing = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *missing = errno == ENOENT;
-        fail(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(SCENEFILE_MAX_FILE + 2);
-    if (!buf) {
-        fclose(f);
-        fail(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    size_t n = fread(buf, 1, SCENEFILE_MAX_FILE + 1, f);
-    int e = ferror(f) ? errno : 0;
-    fclose(f);
-    if (e || n > SCENEFILE_MAX_FILE) {
-        free(buf);
-        if (e) fail(err, errlen, "%s: %s", path, strerror(e));
-        else fail(err, errlen, "%s: larger than the limit of %d MB", path, SCENEFILE_MAX_FILE >> 20);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    return out_read_file(path, SCENEFILE_MAX_FILE, len, missing, err, errlen);
 }
 
 int scenefile_load(SceneSpec *sp, FigOptions *o, const char *path, char *err, size_t errlen)
