@@ -843,7 +843,7 @@ static int hit_valid(const AttnTrace *t, const FigHit *hit)
     case FQ_MASK: return r < n && c < n;
     case FQ_WQ: case FQ_WK: case FQ_WV: return head_ok && r < dm && c < dh;
     case FQ_WO: return r < H * dh && c < dm;
-    case FQ_NONE: case FQ_PATCH: return 0; /* a patch is explained as its weight (the caller's query) */
+    case FQ_NONE: case FQ_PATCH: case FQ_BLOCK: return 0; /* explained by the caller: a patch as its weight, a block stage from the block */
     }
     return 0;
 }
@@ -866,7 +866,7 @@ int explain_cell(char *out, size_t len, const AttnTrace *t, const FigHit *hit)
     case FQ_OUT: explain_out(&b, t, h, r, c); break;
     case FQ_OUTPUT: explain_output(&b, t, r, c); break;
     case FQ_WQ: case FQ_WK: case FQ_WV: case FQ_WO: explain_w(&b, t, hit->q, h, r, c); break;
-    case FQ_NONE: case FQ_PATCH: break;
+    case FQ_NONE: case FQ_PATCH: case FQ_BLOCK: break;
     }
     while (b.n > 0 && out[b.n - 1] == '\n') out[--b.n] = '\0'; /* cut just after a line */
     if (b.n == 0) return 0;

@@ -538,7 +538,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     for (int i = 0; i < f->n; i++) {
         Panel *p = &f->p[i];
         if (p->rows == 0) p->rows = n;
-        p->q = p->pic ? FQ_PATCH : p->data ? FQ_NONE : quantity_of(p->get);
+        p->q = p->pic ? FQ_PATCH : p->data ? FQ_BLOCK : quantity_of(p->get);
         /* token axes follow the zoom: rows are queries (or tokens), columns of N x N
          * panels are keys */
         int tok_rows = p->lbl_row == LBL_TOKEN || p->lbl_row == LBL_POS;

@@ -423,9 +423,9 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
         o.k0 = o.kn = 0;
     }
     o.cell = fig_fit_cell(ren, &app->trace, &o, r.w, r.h);
-    if (view == FIG_PICTURE || view == FIG_CNN || view == FIG_HEADS) {
+    if (view == FIG_PICTURE || view == FIG_CNN || view == FIG_HEADS || view == FIG_BLOCK) {
         /* several panels: the number a row that gives the largest cells in this space */
-        int most = view == FIG_HEADS ? app->trace.heads : view == FIG_PICTURE ? 3 : 2;
+        int most = view == FIG_HEADS ? app->trace.heads : view == FIG_PICTURE ? 3 : view == FIG_BLOCK ? 4 : 2;
         for (int cols = 1; cols <= most && cols <= 8; cols++) {
             FigOptions t = o;
             t.columns = cols;
@@ -584,7 +584,30 @@ static void draw_tooltip(Ren *ren, const App *app, float w, float h, const Look 
         hit.col = hit.row;
         hit.row = app->query;
     }
-    int lines = explain_cell(text, sizeof text, &app->trace, &hit);
+    int lines;
+    if (hit.q == FQ_BLOCK && app->have_block) {
+        /* a stage of a Transformer block: what it is, its formula, its value */
+        static const char *const what[] = {"x, the block's input", "b, the attention's output", "x + b, the first residual",
+                                           "LayerNorm(x + b)", "ReLU(LN · W₁ + b₁), the MLP's hidden layer",
+                                           "hidden · W₂ + b₂, the MLP's output", "LN + MLP, the second residual",
+                                           "LayerNorm(…), the block's output"};
+        static const char *const formula[] = {"x⁽ˡ⁾ = the previous block's output (block 1: a + e)", "b = attention(x)", "r₁ = x + b",
+                                              "n₁ = γ₁ (r₁ − mean) / √(var + ε) + β₁", "h = max(0, n₁W₁ + b₁)",
+                                              "m = hW₂ + b₂", "r₂ = n₁ + m", "out = γ₂ (r₂ − mean) / √(var + ε) + β₂"};
+        const BlockTrace *bt = &app->block;
+        int L = app->fig.layer < bt->layers ? app->fig.layer : bt->layers - 1, k = hit.panel;
+        const BlockLayer *bl = &bt->layer[L < 0 ? 0 : L];
+        const float *arrays[] = {bl->in, bl->attn_out, bl->res1, bl->norm1, bl->hidden, bl->mlp_out, bl->res2, bl->out};
+        int width = k == 4 ? bt->d_ff : bt->d_model;
+        if (k < 0 || k > 7 || hit.row >= bt->n || hit.col >= width) return;
+        char num[32];
+        explain_num(num, sizeof num, arrays[k][(size_t)hit.row * width + hit.col]);
+        snprintf(text, sizeof text, "block %d · %s · token %d (\"%s\"), dimension %d\n%s\n= %s", L + 1, what[k], hit.row + 1,
+                 app->trace.tokens[hit.row], hit.col + 1, formula[k], num);
+        lines = 3;
+    } else {
+        lines = explain_cell(text, sizeof text, &app->trace, &hit);
+    }
     if (lines <= 0) return;
     char *line[EXPLAIN_LINES + 1];
     int nl = 0;
