@@ -173,12 +173,32 @@ static void carry_out(Win *w)
     }
 }
 
+/* Whether an event is made stale by one already waiting: a mouse motion followed by another
+ * (the later carries the newer position, and a drag's change is measured from the last one
+ * handled), or a held key's repeat followed by another repeat of the same key. Skipping them
+ * keeps input current when each change takes a large scene tens of milliseconds. */
+static int superseded(const SDL_Event *e)
+{
+    SDL_Event next[16];
+    if (e->type != SDL_MOUSEMOTION && !(e->type == SDL_KEYDOWN && e->key.repeat)) return 0;
+    int n = SDL_PeepEvents(next, 16, SDL_PEEKEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT);
+    for (int i = 0; i < n; i++) {
+        /* only a newer event of the same kind, with nothing else in between */
+        if (e->type == SDL_MOUSEMOTION) return next[i].type == SDL_MOUSEMOTION;
+        if (next[i].type == SDL_KEYUP) continue;
+        return next[i].type == SDL_KEYDOWN && next[i].key.repeat && next[i].key.keysym.sym == e->key.keysym.sym &&
+               next[i].key.keysym.mod == e->key.keysym.mod;
+    }
+    return 0;
+}
+
 static void handle(Win *w, const SDL_Event *e)
 {
     if (e->type == SDL_WINDOWEVENT) {
         w->app.dirty = 1;
         return;
     }
+    if (superseded(e)) return;
     Action acts[INPUT_MAX_ACTIONS];
     int n = input_translate(&w->in, e, &w->app, &w->lay, acts);
     for (int k = 0; k < n; k++) app_apply(&w->app, &acts[k]);
