@@ -103,20 +103,48 @@ static double bench_export(int runs)
     return m;
 }
 
+/* A 1280 x 800 window on SDL's dummy driver with the software renderer, as the window
+ * draws on a machine without a GPU. */
+typedef struct {
+    RenFonts *fonts;
+    SDL_Window *win;
+    SDL_Renderer *r;
+    Ren *ren;
+} Bench;
+
+static Bench bench_open(void)
+{
+    Bench b;
+    char err[256];
+    setenv("SDL_VIDEODRIVER", "dummy", 0);
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
+    b.fonts = ren_fonts_open(err, sizeof err);
+    if (!b.fonts) { fprintf(stderr, "%s\n", err); exit(1); }
+    b.win = SDL_CreateWindow("attnlab bench", 0, 0, 1280, 800, 0);
+    b.r = b.win ? SDL_CreateRenderer(b.win, -1, SDL_RENDERER_SOFTWARE) : NULL;
+    if (!b.r) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
+    b.ren = ren_create(b.r, b.fonts, 1.0f);
+    return b;
+}
+
+static void bench_close(Bench *b)
+{
+    ren_destroy(b->ren);
+    SDL_DestroyRenderer(b->r);
+    SDL_DestroyWindow(b->win);
+    ren_fonts_close(b->fonts);
+    SDL_Quit();
+}
+
 /* From a keystroke to the finished frame in the window: the text changes (one character
  * typed, then removed), the engine recomputes, the step-through or a figure is drawn on the
  * software renderer, and the frame is presented. */
 static double bench_window(int n, int heads, int d_model, int d_head, AppTab tab, int runs)
 {
     char err[256];
-    setenv("SDL_VIDEODRIVER", "dummy", 0);
-    if (SDL_Init(SDL_INIT_VIDEO) != 0) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
-    RenFonts *fonts = ren_fonts_open(err, sizeof err);
-    if (!fonts) { fprintf(stderr, "%s\n", err); exit(1); }
-    SDL_Window *win = SDL_CreateWindow("attnlab bench", 0, 0, 1280, 800, 0);
-    SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE) : NULL;
-    if (!r) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
-    Ren *ren = ren_create(r, fonts, 1.0f);
+    Bench b = bench_open();
+    Ren *ren = b.ren;
+    SDL_Renderer *r = b.r;
     static App app;
     static UiLayout lay;
     app_init(&app);
@@ -158,11 +186,7 @@ static double bench_window(int n, int heads, int d_model, int d_head, AppTab tab
     free(text);
     free(toks);
     app_free(&app);
-    ren_destroy(ren);
-    SDL_DestroyRenderer(r);
-    SDL_DestroyWindow(win);
-    ren_fonts_close(fonts);
-    SDL_Quit();
+    bench_close(&b);
     return m;
 }
 
@@ -171,14 +195,9 @@ static double bench_window(int n, int heads, int d_model, int d_head, AppTab tab
 static double bench_picture(AppTab tab, int runs)
 {
     char err[256];
-    setenv("SDL_VIDEODRIVER", "dummy", 0);
-    if (SDL_Init(SDL_INIT_VIDEO) != 0) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
-    RenFonts *fonts = ren_fonts_open(err, sizeof err);
-    if (!fonts) { fprintf(stderr, "%s\n", err); exit(1); }
-    SDL_Window *win = SDL_CreateWindow("attnlab bench", 0, 0, 1280, 800, 0);
-    SDL_Renderer *r = win ? SDL_CreateRenderer(win, -1, SDL_RENDERER_SOFTWARE) : NULL;
-    if (!r) { fprintf(stderr, "%s\n", SDL_GetError()); exit(1); }
-    Ren *ren = ren_create(r, fonts, 1.0f);
+    Bench b = bench_open();
+    Ren *ren = b.ren;
+    SDL_Renderer *r = b.r;
     static App app;
     static UiLayout lay;
     app_init(&app);
@@ -208,11 +227,7 @@ static double bench_picture(AppTab tab, int runs)
     double m = median(ms, runs);
     free(ms);
     app_free(&app);
-    ren_destroy(ren);
-    SDL_DestroyRenderer(r);
-    SDL_DestroyWindow(win);
-    ren_fonts_close(fonts);
-    SDL_Quit();
+    bench_close(&b);
     return m;
 }
 

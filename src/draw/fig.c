@@ -1149,26 +1149,53 @@ static void measure_with_cell(Ren *ren, const AttnTrace *t, Fig *f, const FigOpt
     *h = f->h;
 }
 
-float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, float h)
+/* The largest cell with which the built figure f fits in w x h. */
+static float fit_built(Ren *ren, const AttnTrace *t, Fig *f, const FigOptions *o, float w, float h)
 {
-    /* the size grows with the cell size, so the largest cell that fits is found by halving.
-     * Text that does not scale (a long title, a footer) may be wider than the room: only
-     * growth beyond the figure's size at the smallest cell counts against the room. */
-    Fig *f = &fig_scratch;
     float min_w, min_h, fw, fh;
-    build(f, ren, t, o);
     measure_with_cell(ren, t, f, o, 0.25f, &min_w, &min_h);
     float room_w = fmaxf(w, min_w), room_h = fmaxf(h, min_h);
     float lo = 0.25f, hi = 96.0f;
     measure_with_cell(ren, t, f, o, hi, &fw, &fh);
     if (fw <= room_w && fh <= room_h) return hi;
-    for (int i = 0; i < 16 && hi - lo > 0.05f; i++) {
+    for (int i = 0; i < 12 && hi - lo > 0.05f; i++) {
         float mid = (lo + hi) / 2;
         measure_with_cell(ren, t, f, o, mid, &fw, &fh);
         if (fw <= room_w && fh <= room_h) lo = mid;
         else hi = mid;
     }
     return lo >= 2.0f ? floorf(lo) : lo;
+}
+
+float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, float h)
+{
+    /* the size grows with the cell size, so the largest cell that fits is found by halving.
+     * Text that does not scale (a long title, a footer) may be wider than the room: only
+     * growth beyond the figure's size at the smallest cell counts against the room. */
+    build(&fig_scratch, ren, t, o);
+    return fit_built(ren, t, &fig_scratch, o, w, h);
+}
+
+float fig_fit_columns(Ren *ren, const AttnTrace *t, FigOptions *o, float w, float h, int most)
+{
+    /* built once: only the arrangement changes between the tries */
+    Fig *f = &fig_scratch;
+    FigOptions try = *o;
+    try.columns = 0;
+    build(f, ren, t, &try);
+    float best = fit_built(ren, t, f, &try, w, h);
+    int best_cols = 0;
+    for (int cols = 1; cols <= most && cols <= f->n; cols++) {
+        f->grid_cols = cols;
+        float c = fit_built(ren, t, f, &try, w, h);
+        if (c > best + 0.01f) {
+            best = c;
+            best_cols = cols;
+        }
+    }
+    o->columns = best_cols;
+    o->cell = best;
+    return best;
 }
 
 int fig_layout_hit(const FigLayout *lay, float x, float y, FigHit *hit)

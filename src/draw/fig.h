@@ -117,6 +117,10 @@ void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float 
  * cells become fractions and are drawn as a scaled image. */
 float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, float h);
 
+/* For figures of several panels: the number of panels a row (1..most, or the view's own
+ * choice) that allows the largest cell in w x h. Sets o->columns and o->cell; returns the cell. */
+float fig_fit_columns(Ren *ren, const AttnTrace *t, FigOptions *o, float w, float h, int most);
+
 /* The cell under (x, y), in data indices. Returns 0 when the point is on no cell. */
 int fig_layout_hit(const FigLayout *lay, float x, float y, FigHit *hit);
 

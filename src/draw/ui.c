@@ -422,20 +422,14 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
     if (view != FIG_WEIGHTS && view != FIG_SCORES && view != FIG_SCALED && view != FIG_MASK && view != FIG_HEADS) {
         o.k0 = o.kn = 0;
     }
-    o.cell = fig_fit_cell(ren, &app->trace, &o, r.w, r.h);
     if (view == FIG_PICTURE || view == FIG_CNN || view == FIG_HEADS || view == FIG_BLOCK) {
         /* several panels: the number a row that gives the largest cells in this space */
-        int most = view == FIG_HEADS ? app->trace.heads : view == FIG_PICTURE ? 3 : view == FIG_BLOCK ? 4 : 2;
-        for (int cols = 1; cols <= most && cols <= 8; cols++) {
-            FigOptions t = o;
-            t.columns = cols;
-            t.cell = 0;
-            float c = fig_fit_cell(ren, &app->trace, &t, r.w, r.h);
-            if (c > o.cell + 0.01f) {
-                o.cell = c;
-                o.columns = cols;
-            }
-        }
+        int most = view == FIG_HEADS ? (app->trace.heads < 4 ? app->trace.heads : 4) : view == FIG_PICTURE ? 3
+                 : view == FIG_BLOCK ? 4 : 2;
+        if (view == FIG_HEADS && app->tab != TAB_HEADS) most = 0; /* the overview keeps the usual grid */
+        fig_fit_columns(ren, &app->trace, &o, r.w, r.h, most);
+    } else {
+        o.cell = fig_fit_cell(ren, &app->trace, &o, r.w, r.h);
     }
     if (lay->n_figs >= UI_MAX_FIGS) return;
     FigLayout *fl = &lay->figs[lay->n_figs];
