@@ -17,6 +17,10 @@ RTOL = 1e-4
 
 TOP_KEYS = ["format", "version", "tokens", "config", "a", "pe", "x", "mask", "heads",
             "concat", "Wo", "output", "empty_rows"]
+# a trace exported with --layers L > 0 ends with one more key
+BLOCK_TOP = "blocks"
+LAYER_KEYS = ["in", "attn_out", "res1", "norm1", "pre", "hidden", "mlp_out", "res2", "out",
+              "gamma1", "beta1", "gamma2", "beta2", "W1", "b1", "W2", "b2"]
 CONFIG_KEYS = ["n", "d_model", "heads", "d_head", "d_att", "score", "mask", "posenc", "norm",
                "temperature", "seed", "weights", "inputs", "scale", "grid_w"]
 HEAD_KEYS = ["Wq", "Wk", "Wv", "q", "k", "v", "scores", "scaled", "weights", "out",
@@ -214,7 +218,7 @@ def check(doc):
     if not isinstance(doc, dict):
         raise SchemaError("the top level is not an object")
     keys = list(doc.keys())
-    if keys != TOP_KEYS:
+    if keys != TOP_KEYS and keys != TOP_KEYS + [BLOCK_TOP]:
         raise SchemaError("top-level keys are %s, expected %s in that order" % (keys, TOP_KEYS))
     if doc["format"] != "attnlab-trace" or doc["version"] != 1:
         raise SchemaError("format/version is %r/%r" % (doc["format"], doc["version"]))
@@ -341,7 +345,65 @@ def check(doc):
     concat = np.concatenate(outs, axis=1)
     c.compare("concat", concat_file, concat)
     c.compare("output", output_file, concat @ wo)
+    if BLOCK_TOP in doc:
+        check_blocks(c, doc[BLOCK_TOP], n, dm, x, output_file)
     return c.failures
+
+
+def layer_norm(v, gamma, beta, eps):
+    mu = v.mean(axis=1, keepdims=True)
+    var = ((v - mu) ** 2).mean(axis=1, keepdims=True)
+    return gamma * (v - mu) / np.sqrt(var + eps) + beta
+
+
+def check_blocks(c, bl, n, dm, x, attn_output):
+    """Each layer: res1 = in + attn_out, norm1 = LN(res1), pre = norm1 W1 + b1,
+    hidden = relu(pre), mlp_out = hidden W2 + b2, res2 = norm1 + mlp_out, out = LN(res2).
+    Layer 0 reads x and the attention output above; layer l + 1 reads layer l's out."""
+    if not isinstance(bl, dict) or list(bl.keys()) != ["layers", "d_ff", "eps", "layer"]:
+        raise SchemaError("blocks keys are %s, expected layers, d_ff, eps, layer" %
+                          (list(bl.keys()) if isinstance(bl, dict) else bl))
+    L = integer(bl, "layers", "blocks", 1)
+    ff = integer(bl, "d_ff", "blocks", 1)
+    eps = bl["eps"]
+    if not is_number(eps) or not eps > 0:
+        raise SchemaError("blocks.eps %r is not a positive number" % eps)
+    layers = bl["layer"]
+    if not isinstance(layers, list) or len(layers) != L:
+        raise SchemaError("blocks.layer: expected %d objects" % L)
+    prev_out = None
+    for l, ly in enumerate(layers):
+        where = "blocks.layer[%d]" % l
+        if not isinstance(ly, dict) or list(ly.keys()) != LAYER_KEYS:
+            raise SchemaError("%s keys are %s, expected %s" %
+                              (where, list(ly.keys()) if isinstance(ly, dict) else ly, LAYER_KEYS))
+        m = {}
+        for k in ("in", "attn_out", "res1", "norm1", "mlp_out", "res2", "out"):
+            m[k] = matrix(ly, k, n, dm, where)
+        for k in ("pre", "hidden"):
+            m[k] = matrix(ly, k, n, ff, where)
+        for k in ("gamma1", "beta1", "gamma2", "beta2", "b2"):
+            m[k] = vector(ly, k, dm, where)
+        m["b1"] = vector(ly, "b1", ff, where)
+        m["W1"] = matrix(ly, "W1", dm, ff, where)
+        m["W2"] = matrix(ly, "W2", ff, dm, where)
+        tag = "L%d " % (l + 1)
+        if l == 0:
+            c.compare(tag + "in", m["in"], x)
+            c.compare(tag + "attn_out", m["attn_out"], attn_output)
+        else:
+            c.compare(tag + "in", m["in"], prev_out)
+        res1 = m["in"] + m["attn_out"]
+        norm1 = layer_norm(res1, m["gamma1"], m["beta1"], float(eps))
+        pre = norm1 @ m["W1"] + m["b1"]
+        hidden = np.maximum(pre, 0.0)
+        mlp_out = hidden @ m["W2"] + m["b2"]
+        res2 = norm1 + mlp_out
+        out = layer_norm(res2, m["gamma2"], m["beta2"], float(eps))
+        for k, want in (("res1", res1), ("norm1", norm1), ("pre", pre), ("hidden", hidden),
+                        ("mlp_out", mlp_out), ("res2", res2), ("out", out)):
+            c.compare(tag + k, m[k], want)
+        prev_out = m["out"]
 
 
 def main(argv):

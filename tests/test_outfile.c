@@ -561,6 +561,54 @@ static void reference_rejects_corrupted_traces(void)
     EXPECT_INT(rc, 0);
 }
 
+/* A stack of Transformer blocks in the JSON: the reference recomputes every stage of every
+ * layer from the exported parameters, and notices a wrong hidden unit, a wrong MLP weight
+ * and a layer that does not read the one before it. */
+static void json_blocks_match_numpy_reference(void)
+{
+    BlockScene bs = block_scene_default();
+    bs.attn.tokens = WORDS;
+    bs.attn.n = 6;
+    bs.attn.mask = ATTN_MASK_CAUSAL;
+    bs.layers = 3;
+    bs.d_ff = 10;
+    for (int kind = 0; kind < 4; kind++) {
+        BlockTrace bt;
+        char err[256];
+        memset(&bt, 0, sizeof bt);
+        if (block_forward(&bt, &bs, err, sizeof err) != 0) {
+            EXPECT_MSG(0, "block_forward failed: %s", err);
+            return;
+        }
+        if (kind == 1) bt.layer[1].hidden[2 * 10 + 3] += 0.01f;
+        if (kind == 2) bt.layer[2].w1[5] += 0.25f;
+        if (kind == 3) bt.layer[2].in[7] += 0.01f;
+        OutBuf b;
+        memset(&b, 0, sizeof b);
+        int r = out_json_trace_blocks(&b, &bt.layer[0].attn, &bt, err, sizeof err);
+        block_trace_free(&bt);
+        if (r != 0 || !b.data) {
+            EXPECT_MSG(0, "out_json_trace_blocks failed: %s", err);
+            out_buf_free(&b);
+            return;
+        }
+        cJSON *doc = cJSON_Parse(b.data);
+        const cJSON *blocks = cJSON_GetObjectItemCaseSensitive(doc, "blocks");
+        const cJSON *layer = cJSON_GetObjectItemCaseSensitive(blocks, "layer");
+        EXPECT_INT(cJSON_GetArraySize(layer), 3);
+        EXPECT(shape_is(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(layer, 0), "hidden"), 6, 10));
+        cJSON_Delete(doc);
+        char name[32];
+        snprintf(name, sizeof name, "blocks%d.json", kind);
+        const char *path = path_in(NULL, name);
+        int rc = run_reference(path, b.data, b.len);
+        out_buf_free(&b);
+        if (kind == 0 && rc != 0) show_log(path);
+        EXPECT_MSG(rc == (kind == 0 ? 0 : 1), "blocks case %d: the reference exited with %d, expected %d",
+                   kind, rc, kind == 0 ? 0 : 1);
+    }
+}
+
 /* ---------------------------------------------------------------- CSV */
 
 static void csv_weights_header_and_rows(void)
@@ -837,6 +885,7 @@ void suite_outfile(void)
     RUN(json_refuses_too_many_cells);
     RUN(json_matches_numpy_reference);
     RUN(reference_rejects_corrupted_traces);
+    RUN(json_blocks_match_numpy_reference);
     RUN(csv_weights_header_and_rows);
     RUN(csv_quotes_tokens);
     RUN(csv_scaled_masked_cells_are_minus_inf);

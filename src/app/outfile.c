@@ -397,6 +397,11 @@ static void json_mask(OutBuf *b, const AttnTrace *t, int indent)
 
 int out_json_trace(OutBuf *b, const AttnTrace *t, char *err, size_t errlen)
 {
+    return out_json_trace_blocks(b, t, NULL, err, errlen);
+}
+
+int out_json_trace_blocks(OutBuf *b, const AttnTrace *t, const BlockTrace *blocks, char *err, size_t errlen)
+{
     if (!t || t->n < 1 || t->heads < 1 || !t->head)
         return set_err(err, errlen, "no trace to export: nothing has been computed");
     long long cells = (long long)t->heads * t->n * t->n;
@@ -492,7 +497,44 @@ int out_json_trace(OutBuf *b, const AttnTrace *t, char *err, size_t errlen)
     json_key(b, 2, "output", 0);
     json_matrix(b, t->output, n, dm, 2);
     json_key(b, 2, "empty_rows", 0);
-    out_printf(b, "%d\n}\n", t->n_empty_rows);
+    out_printf(b, "%d", t->n_empty_rows);
+    if (blocks && blocks->layers > 0) {
+        /* the Transformer blocks: every stage of every layer, and its parameters */
+        int ff = blocks->d_ff;
+        json_key(b, 2, "blocks", 0);
+        out_printf(b, "{\"layers\": %d, \"d_ff\": %d, \"eps\": ", blocks->layers, ff);
+        out_float(b, blocks->eps, "null");
+        out_str(b, ", \"layer\": [\n");
+        for (int l = 0; l < blocks->layers; l++) {
+            const BlockLayer *bl = &blocks->layer[l];
+            out_str(b, "    {");
+            static const char *const names[] = {"in", "attn_out", "res1", "norm1", "pre", "hidden", "mlp_out", "res2", "out"};
+            const float *arrays[] = {bl->in, bl->attn_out, bl->res1, bl->norm1, bl->pre, bl->hidden, bl->mlp_out, bl->res2, bl->out};
+            for (int k = 0; k < 9; k++) {
+                json_key(b, 6, names[k], k == 0);
+                json_matrix(b, arrays[k], n, k == 4 || k == 5 ? ff : dm, 6);
+            }
+            json_key(b, 6, "gamma1", 0);
+            json_vector(b, bl->gamma1, dm);
+            json_key(b, 6, "beta1", 0);
+            json_vector(b, bl->beta1, dm);
+            json_key(b, 6, "gamma2", 0);
+            json_vector(b, bl->gamma2, dm);
+            json_key(b, 6, "beta2", 0);
+            json_vector(b, bl->beta2, dm);
+            json_key(b, 6, "W1", 0);
+            json_matrix(b, bl->w1, dm, ff, 6);
+            json_key(b, 6, "b1", 0);
+            json_vector(b, bl->b1, ff);
+            json_key(b, 6, "W2", 0);
+            json_matrix(b, bl->w2, ff, dm, 6);
+            json_key(b, 6, "b2", 0);
+            json_vector(b, bl->b2, dm);
+            out_str(b, l + 1 < blocks->layers ? "\n    },\n" : "\n    }\n");
+        }
+        out_str(b, "  ]}");
+    }
+    out_str(b, "\n}\n");
 
     if (b->failed) return set_err(err, errlen, "out of memory writing the JSON trace");
     return 0;

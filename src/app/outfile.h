@@ -5,6 +5,7 @@
 #define ATTN_OUTFILE_H
 
 #include "../engine/attn.h"
+#include "../engine/block.h"
 
 #include <stddef.h>
 
@@ -48,6 +49,10 @@ int out_exists(const char *path);
  * OUT_JSON_MAX_CELLS score cells (heads * n * n), or out of memory. */
 #define OUT_JSON_MAX_CELLS (8LL * 1024 * 1024)
 int out_json_trace(OutBuf *b, const AttnTrace *t, char *err, size_t errlen);
+/* The same, followed by a "blocks" key when blocks is not NULL: {"layers", "d_ff", "eps",
+ * "layer": [{"in", "attn_out", "res1", "norm1", "pre", "hidden", "mlp_out", "res2", "out",
+ * "gamma1", "beta1", "gamma2", "beta2", "W1", "b1", "W2", "b2"}, ...]} (README.md). */
+int out_json_trace_blocks(OutBuf *b, const AttnTrace *t, const BlockTrace *blocks, char *err, size_t errlen);
 
 /* Which matrix a CSV (or a figure) shows. */
 typedef enum {
