@@ -1,0 +1,194 @@
+/* cross.c: encoder-decoder attention (cross.h): scores of decoder steps against encoder
+ * states, a softmax per step, the context vectors, and the fixed vector it replaces. */
+#include "cross.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+CrossScene cross_scene_default(void)
+{
+    CrossScene s;
+    memset(&s, 0, sizeof s);
+    s.score = CROSS_SCORE_DOT;
+    return s;
+}
+
+/* The first non-finite number of p[0..count), or -1. */
+static long first_bad(const float *p, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!(fabsf(p[i]) <= 3.0e38f)) return (long)i;
+    return -1;
+}
+
+static int effective_d_att(const CrossScene *s)
+{
+    return s->score == CROSS_SCORE_ADDITIVE ? (s->d_att ? s->d_att : s->d) : 0;
+}
+
+int cross_check(const CrossScene *s, char *err, size_t errlen)
+{
+    if (!s) return fail(err, errlen, "no scene");
+    if (s->n_src < 1 || s->n_src > CROSS_MAX_N)
+        return fail(err, errlen, "%d source positions is outside 1..%d", s->n_src, CROSS_MAX_N);
+    if (s->n_tgt < 1 || s->n_tgt > CROSS_MAX_N)
+        return fail(err, errlen, "%d target positions is outside 1..%d", s->n_tgt, CROSS_MAX_N);
+    if (s->d < 1 || s->d > CROSS_MAX_D)
+        return fail(err, errlen, "state size %d is outside 1..%d", s->d, CROSS_MAX_D);
+    if (s->score != CROSS_SCORE_DOT && s->score != CROSS_SCORE_GENERAL && s->score != CROSS_SCORE_ADDITIVE)
+        return fail(err, errlen, "unknown scoring %d", (int)s->score);
+    if (!s->src || !s->tgt) return fail(err, errlen, "the %s states are missing", s->src ? "target" : "source");
+    int da = effective_d_att(s);
+    if (s->score == CROSS_SCORE_ADDITIVE && (s->d_att < 0 || da > CROSS_MAX_D_ATT))
+        return fail(err, errlen, "additive hidden size %d is outside 1..%d", s->d_att, CROSS_MAX_D_ATT);
+    long bad;
+    if ((bad = first_bad(s->src, (size_t)s->n_src * s->d)) >= 0)
+        return fail(err, errlen, "source state %ld, component %ld is not a finite number",
+                    bad / s->d + 1, bad % s->d + 1);
+    if ((bad = first_bad(s->tgt, (size_t)s->n_tgt * s->d)) >= 0)
+        return fail(err, errlen, "target state %ld, component %ld is not a finite number",
+                    bad / s->d + 1, bad % s->d + 1);
+    if (s->score == CROSS_SCORE_GENERAL && s->w && first_bad(s->w, (size_t)s->d * s->d) >= 0)
+        return fail(err, errlen, "the general scoring matrix W holds a number that is not finite");
+    if (s->score == CROSS_SCORE_ADDITIVE) {
+        if ((s->w_src && first_bad(s->w_src, (size_t)s->d * da) >= 0) ||
+            (s->w_tgt && first_bad(s->w_tgt, (size_t)s->d * da) >= 0) || (s->v && first_bad(s->v, (size_t)da) >= 0))
+            return fail(err, errlen, "an additive scoring parameter holds a number that is not finite");
+    }
+    return 0;
+}
+
+void cross_trace_free(CrossTrace *t)
+{
+    if (!t) return;
+    free(t->mem);
+    memset(t, 0, sizeof *t);
+}
+
+/* out[t] (n x m) = a (n x k) b (k x m), accumulated in double. */
+static void mul(float *out, const float *a, const float *b, int n, int k, int m)
+{
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < m; c++) {
+            double acc = 0.0;
+            for (int p = 0; p < k; p++) acc += (double)a[(size_t)i * k + p] * b[(size_t)p * m + c];
+            out[(size_t)i * m + c] = (float)acc;
+        }
+}
+
+/* A d x m matrix with 1 on the diagonal and 0 elsewhere. */
+static void diagonal(float *out, int d, int m)
+{
+    for (int r = 0; r < d; r++)
+        for (int c = 0; c < m; c++) out[(size_t)r * m + c] = r == c ? 1.0f : 0.0f;
+}
+
+int cross_forward(CrossTrace *t, const CrossScene *s, char *err, size_t errlen)
+{
+    if (cross_check(s, err, errlen)) {
+        cross_trace_free(t);
+        return -1;
+    }
+    int ns = s->n_src, nt = s->n_tgt, d = s->d, da = effective_d_att(s);
+    size_t n_scores = (size_t)nt * ns, n_ctx = (size_t)nt * d;
+    size_t n_w = s->score == CROSS_SCORE_GENERAL ? (size_t)d * d : 0;
+    size_t n_add = da ? (size_t)(ns + nt) * da + 2 * (size_t)d * da + (size_t)da : 0;
+    size_t need = sizeof(float) * (2 * n_scores + n_ctx + (size_t)d + n_w + n_add);
+    if (t->mem_size < need) {
+        void *m = realloc(t->mem, need);
+        if (!m) {
+            cross_trace_free(t);
+            return fail(err, errlen, "out of memory: this alignment needs %zu MB", need >> 20);
+        }
+        t->mem = m;
+        t->mem_size = need;
+    }
+    float *p = t->mem;
+    t->n_src = ns; t->n_tgt = nt; t->d = d; t->d_att = da; t->score = s->score;
+    t->scores = p; p += n_scores;
+    t->weights = p; p += n_scores;
+    t->context = p; p += n_ctx;
+    t->fixed = p; p += d;
+    t->w = t->w_src = t->w_tgt = t->v = t->src_proj = t->tgt_proj = NULL;
+
+    /* scores */
+    if (s->score == CROSS_SCORE_DOT) {
+        for (int i = 0; i < nt; i++)
+            for (int j = 0; j < ns; j++) {
+                double acc = 0.0;
+                for (int c = 0; c < d; c++) acc += (double)s->tgt[(size_t)i * d + c] * s->src[(size_t)j * d + c];
+                t->scores[(size_t)i * ns + j] = (float)acc;
+            }
+    } else if (s->score == CROSS_SCORE_GENERAL) {
+        t->w = p; p += n_w;
+        if (s->w) memcpy(t->w, s->w, sizeof(float) * n_w);
+        else diagonal(t->w, d, d);
+        for (int i = 0; i < nt; i++)
+            for (int j = 0; j < ns; j++) {
+                /* tgt[i] W src[j]^T */
+                double acc = 0.0;
+                for (int r = 0; r < d; r++) {
+                    double tw = 0.0;
+                    for (int c = 0; c < d; c++) tw += (double)t->w[(size_t)r * d + c] * s->src[(size_t)j * d + c];
+                    acc += (double)s->tgt[(size_t)i * d + r] * tw;
+                }
+                t->scores[(size_t)i * ns + j] = (float)acc;
+            }
+    } else {
+        t->w_src = p; p += (size_t)d * da;
+        t->w_tgt = p; p += (size_t)d * da;
+        t->v = p; p += da;
+        t->src_proj = p; p += (size_t)ns * da;
+        t->tgt_proj = p; p += (size_t)nt * da;
+        if (s->w_src) memcpy(t->w_src, s->w_src, sizeof(float) * (size_t)d * da);
+        else diagonal(t->w_src, d, da);
+        if (s->w_tgt) memcpy(t->w_tgt, s->w_tgt, sizeof(float) * (size_t)d * da);
+        else diagonal(t->w_tgt, d, da);
+        for (int c = 0; c < da; c++) t->v[c] = s->v ? s->v[c] : 1.0f;
+        mul(t->src_proj, s->src, t->w_src, ns, d, da);
+        mul(t->tgt_proj, s->tgt, t->w_tgt, nt, d, da);
+        for (int i = 0; i < nt; i++)
+            for (int j = 0; j < ns; j++) {
+                double acc = 0.0;
+                for (int c = 0; c < da; c++)
+                    acc += (double)t->v[c] * tanh((double)t->src_proj[(size_t)j * da + c] +
+                                                  (double)t->tgt_proj[(size_t)i * da + c]);
+                t->scores[(size_t)i * ns + j] = (float)acc;
+            }
+    }
+
+    /* a softmax per target step: subtracting the row's largest score keeps exp finite */
+    for (int i = 0; i < nt; i++) {
+        const float *sc = t->scores + (size_t)i * ns;
+        float *w = t->weights + (size_t)i * ns;
+        if (first_bad(sc, (size_t)ns) >= 0) {
+            cross_trace_free(t);
+            return fail(err, errlen, "target step %d: a score is too large to represent; scale the states down", i + 1);
+        }
+        double mx = sc[0], sum = 0.0;
+        for (int j = 1; j < ns; j++) if (sc[j] > mx) mx = sc[j];
+        for (int j = 0; j < ns; j++) sum += exp((double)sc[j] - mx);
+        for (int j = 0; j < ns; j++) w[j] = (float)(exp((double)sc[j] - mx) / sum);
+        for (int c = 0; c < d; c++) {
+            double acc = 0.0;
+            for (int j = 0; j < ns; j++) acc += (double)w[j] * s->src[(size_t)j * d + c];
+            t->context[(size_t)i * d + c] = (float)acc;
+        }
+    }
+    memcpy(t->fixed, s->src + (size_t)(ns - 1) * d, sizeof(float) * (size_t)d);
+    return 0;
+}

@@ -1,0 +1,174 @@
+/* test_cross.c: encoder-decoder attention. Expected values are worked out by hand in the
+ * comments, never taken from the engine. */
+#include "test.h"
+#include "../src/engine/cross.h"
+
+#include <math.h>
+#include <string.h>
+
+static int forward(CrossTrace *t, const CrossScene *s)
+{
+    char err[256] = "";
+    int rc = cross_forward(t, s, err, sizeof err);
+    if (rc) fprintf(stderr, "  cross_forward: %s\n", err);
+    return rc;
+}
+
+/* Luong dot: sources e1 = (1, 0), e2 = (0, 1); the step (2, 0) scores 2 and 0, so its
+ * weights are e^2 / (e^2 + 1) and 1 / (e^2 + 1), and its context is those weights as a
+ * vector; the step (0, 0) scores 0 and 0 and attends half and half. */
+static void dot_scores_weights_and_context_by_hand(void)
+{
+    static const float src[] = {1, 0, 0, 1}, tgt[] = {2, 0, 0, 0};
+    CrossScene s = cross_scene_default();
+    s.n_src = 2; s.n_tgt = 2; s.d = 2; s.src = src; s.tgt = tgt;
+    CrossTrace t;
+    memset(&t, 0, sizeof t);
+    EXPECT(forward(&t, &s) == 0);
+    double e2 = exp(2.0), w0 = e2 / (e2 + 1.0), w1 = 1.0 / (e2 + 1.0);
+    EXPECT_NEAR(t.scores[0], 2.0, 1e-6);
+    EXPECT_NEAR(t.scores[1], 0.0, 1e-6);
+    EXPECT_NEAR(t.weights[0], w0, 1e-6);
+    EXPECT_NEAR(t.weights[1], w1, 1e-6);
+    EXPECT_NEAR(t.context[0], w0, 1e-6);
+    EXPECT_NEAR(t.context[1], w1, 1e-6);
+    EXPECT_NEAR(t.weights[2], 0.5, 1e-7);
+    EXPECT_NEAR(t.weights[3], 0.5, 1e-7);
+    EXPECT_NEAR(t.context[2], 0.5, 1e-7);
+    EXPECT_NEAR(t.context[3], 0.5, 1e-7);
+    /* the fixed vector of a model without attention is the last source state, every step */
+    EXPECT_NEAR(t.fixed[0], 0.0, 0);
+    EXPECT_NEAR(t.fixed[1], 1.0, 0);
+    cross_trace_free(&t);
+}
+
+/* Luong general with W = [[0, 1], [1, 0]] swaps the components: the step (1, 0) becomes
+ * (0, 1) and scores sources (1, 0), (0, 3) as 0 and 3. */
+static void general_scoring_applies_w_between_the_states(void)
+{
+    static const float src[] = {1, 0, 0, 3}, tgt[] = {1, 0}, w[] = {0, 1, 1, 0};
+    CrossScene s = cross_scene_default();
+    s.n_src = 2; s.n_tgt = 1; s.d = 2; s.src = src; s.tgt = tgt;
+    s.score = CROSS_SCORE_GENERAL;
+    s.w = w;
+    CrossTrace t;
+    memset(&t, 0, sizeof t);
+    EXPECT(forward(&t, &s) == 0);
+    EXPECT_NEAR(t.scores[0], 0.0, 1e-7);
+    EXPECT_NEAR(t.scores[1], 3.0, 1e-6);
+    EXPECT_NEAR(t.weights[1], 1.0 / (1.0 + exp(-3.0)), 1e-6);
+    /* and without W it is the identity, the same as dot */
+    s.w = NULL;
+    EXPECT(forward(&t, &s) == 0);
+    EXPECT_NEAR(t.scores[0], 1.0, 1e-7);
+    EXPECT_NEAR(t.scores[1], 0.0, 1e-7);
+    EXPECT_NEAR(t.w[0], 1.0, 0);
+    EXPECT_NEAR(t.w[1], 0.0, 0);
+    cross_trace_free(&t);
+}
+
+/* Bahdanau with one-number states: W_src = 1, W_tgt = 0.5, v = 2. Sources 0 and 1, the
+ * step 2: scores 2 tanh(0 + 1) and 2 tanh(1 + 1). */
+static void additive_scoring_by_hand(void)
+{
+    static const float src[] = {0, 1}, tgt[] = {2}, ws[] = {1}, wt[] = {0.5f}, v[] = {2};
+    CrossScene s = cross_scene_default();
+    s.n_src = 2; s.n_tgt = 1; s.d = 1; s.src = src; s.tgt = tgt;
+    s.score = CROSS_SCORE_ADDITIVE;
+    s.w_src = ws; s.w_tgt = wt; s.v = v;
+    CrossTrace t;
+    memset(&t, 0, sizeof t);
+    EXPECT(forward(&t, &s) == 0);
+    EXPECT_INT(t.d_att, 1);
+    EXPECT_NEAR(t.src_proj[1], 1.0, 0);
+    EXPECT_NEAR(t.tgt_proj[0], 1.0, 0);
+    double a = 2.0 * tanh(1.0), b = 2.0 * tanh(2.0);
+    EXPECT_NEAR(t.scores[0], a, 1e-6);
+    EXPECT_NEAR(t.scores[1], b, 1e-6);
+    double wb = 1.0 / (1.0 + exp(a - b));
+    EXPECT_NEAR(t.weights[1], wb, 1e-6);
+    EXPECT_NEAR(t.context[0], wb, 1e-6); /* 0 (1 - wb) + 1 wb */
+    cross_trace_free(&t);
+}
+
+/* A two-unit hidden layer from the defaults (identity-like W_src, W_tgt, v all ones):
+ * states (1, -1) and (0.5, 0.5): score = tanh(1 + 0.5) + tanh(-1 + 0.5). */
+static void additive_defaults_are_documented_ones(void)
+{
+    static const float src[] = {1, -1}, tgt[] = {0.5f, 0.5f};
+    CrossScene s = cross_scene_default();
+    s.n_src = 1; s.n_tgt = 1; s.d = 2; s.src = src; s.tgt = tgt;
+    s.score = CROSS_SCORE_ADDITIVE;
+    CrossTrace t;
+    memset(&t, 0, sizeof t);
+    EXPECT(forward(&t, &s) == 0);
+    EXPECT_NEAR(t.scores[0], tanh(1.5) + tanh(-0.5), 1e-6);
+    EXPECT_NEAR(t.weights[0], 1.0, 0); /* one source: all the weight */
+    EXPECT_NEAR(t.context[0], 1.0, 1e-7);
+    EXPECT_NEAR(t.context[1], -1.0, 1e-7);
+    cross_trace_free(&t);
+}
+
+/* Scores of 1000 apart do not overflow: the weights are exactly one-hot and finite. */
+static void large_scores_stay_finite(void)
+{
+    static const float src[] = {10, 0}, tgt[] = {100};
+    CrossScene s = cross_scene_default();
+    s.n_src = 2; s.n_tgt = 1; s.d = 1; s.src = src; s.tgt = tgt;
+    CrossTrace t;
+    memset(&t, 0, sizeof t);
+    EXPECT(forward(&t, &s) == 0);
+    EXPECT_NEAR(t.scores[0], 1000.0, 0);
+    EXPECT_NEAR(t.weights[0], 1.0, 0);
+    EXPECT_NEAR(t.weights[1], 0.0, 0);
+    EXPECT_NEAR(t.context[0], 10.0, 0);
+    cross_trace_free(&t);
+}
+
+/* Bad scenes are refused with the limit or the value named, and leave no trace. */
+static void bad_scenes_are_refused_by_name(void)
+{
+    static float src[] = {1, 2}, tgt[] = {1, 2};
+    CrossScene s = cross_scene_default();
+    s.n_src = 1; s.n_tgt = 1; s.d = 2; s.src = src; s.tgt = tgt;
+    char err[256];
+    CrossTrace t;
+    memset(&t, 0, sizeof t);
+
+    s.n_src = CROSS_MAX_N + 1;
+    EXPECT(cross_forward(&t, &s, err, sizeof err) == -1);
+    EXPECT_MSG(strstr(err, "4097") && strstr(err, "1..4096"), "message: %s", err);
+    EXPECT(t.mem == NULL);
+    s.n_src = 1;
+
+    s.d = 0;
+    EXPECT(cross_forward(&t, &s, err, sizeof err) == -1);
+    EXPECT_MSG(strstr(err, "state size 0"), "message: %s", err);
+    s.d = 2;
+
+    src[1] = NAN;
+    EXPECT(cross_forward(&t, &s, err, sizeof err) == -1);
+    EXPECT_MSG(strstr(err, "source state 1, component 2"), "message: %s", err);
+    src[1] = 2;
+
+    s.score = CROSS_SCORE_ADDITIVE;
+    s.d_att = CROSS_MAX_D_ATT + 1;
+    EXPECT(cross_forward(&t, &s, err, sizeof err) == -1);
+    EXPECT_MSG(strstr(err, "1025"), "message: %s", err);
+
+    /* a good scene still computes after the refusals */
+    s.score = CROSS_SCORE_DOT;
+    EXPECT(forward(&t, &s) == 0);
+    EXPECT_NEAR(t.scores[0], 5.0, 0);
+    cross_trace_free(&t);
+}
+
+void suite_cross(void)
+{
+    RUN(dot_scores_weights_and_context_by_hand);
+    RUN(general_scoring_applies_w_between_the_states);
+    RUN(additive_scoring_by_hand);
+    RUN(additive_defaults_are_documented_ones);
+    RUN(large_scores_stay_finite);
+    RUN(bad_scenes_are_refused_by_name);
+}
