@@ -163,8 +163,47 @@ static void bad_scenes_are_refused_by_name(void)
     cross_trace_free(&t);
 }
 
+/* The built-in pairs: under every scoring, each target word gives most of its weight to the
+ * source word it translates, the word-order swap included ("chat" -> "cat", "noir" ->
+ * "black"; German "esse" -> "eat" at the end), and every row sums to 1. */
+static void presets_align_each_word_with_its_translation(void)
+{
+    static const struct { const char *name; int want[5]; } pairs[] = {
+        {"french", {0, 2, 1, 3, -1}},
+        {"german", {0, 1, 3, 4, 2}},
+    };
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++)
+        for (int k = 0; k < 3; k++) {
+            CrossScene s = cross_scene_default();
+            s.score = (CrossScore)k;
+            EXPECT(cross_preset(&s, pairs[p].name) == 0);
+            EXPECT(s.score == (CrossScore)k);
+            CrossTrace t;
+            memset(&t, 0, sizeof t);
+            EXPECT(forward(&t, &s) == 0);
+            for (int i = 0; i < t.n_tgt; i++) {
+                const float *w = t.weights + (size_t)i * t.n_src;
+                int best = 0;
+                double sum = 0;
+                for (int j = 0; j < t.n_src; j++) {
+                    sum += w[j];
+                    if (w[j] > w[best]) best = j;
+                }
+                EXPECT_NEAR(sum, 1.0, 1e-5);
+                EXPECT_MSG(best == pairs[p].want[i] && w[best] > 0.5f,
+                           "%s, %s scoring: \"%s\" attends most to \"%s\" (%.2f), expected \"%s\"",
+                           pairs[p].name, cross_score_name((CrossScore)k), s.tgt_words[i],
+                           s.src_words[best], (double)w[best], s.src_words[pairs[p].want[i]]);
+            }
+            cross_trace_free(&t);
+        }
+    CrossScene s = cross_scene_default();
+    EXPECT(cross_preset(&s, "klingon") == -1);
+}
+
 void suite_cross(void)
 {
+    RUN(presets_align_each_word_with_its_translation);
     RUN(dot_scores_weights_and_context_by_hand);
     RUN(general_scoring_applies_w_between_the_states);
     RUN(additive_scoring_by_hand);

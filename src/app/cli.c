@@ -122,6 +122,13 @@ void cli_print_export_help(FILE *f)
         "                      attnlab-VIEW.png for PNG, standard output for JSON and CSV)\n"
         "  --quiet             no \"wrote ...\" line\n"
         "\n"
+        "encoder-decoder attention:\n"
+        "  --cross PAIR        a sentence pair with hand-set states: %s; draws the\n"
+        "                      alignment, the context vectors and the fixed vector of a model\n"
+        "                      without attention (PNG)\n"
+        "  --cross-score S     dot|general|additive: Luong dot, Luong general (sWhᵀ) or\n"
+        "                      Bahdanau (v·tanh(hW_src + sW_tgt))   (default dot)\n"
+        "\n"
         "lessons:\n"
         "  --lesson FILE       export a lesson's steps as they look in the window, narration\n"
         "                      included (1600 x 900 before --scale)\n"
@@ -133,7 +140,7 @@ void cli_print_export_help(FILE *f)
         "(heads x N x N); JSON up to %lld cells; images up to %d pixels a side.\n",
         fig_view_names(),
         cmap_names(), (double)EXPORT_MIN_SCALE, (double)EXPORT_MAX_SCALE, MATRIX_NAMES,
-        ATTN_MAX_N, (long long)ATTN_MAX_CELLS, (long long)OUT_JSON_MAX_CELLS, EXPORT_MAX_SIDE);
+        cross_preset_names(), ATTN_MAX_N, (long long)ATTN_MAX_CELLS, (long long)OUT_JSON_MAX_CELLS, EXPORT_MAX_SIDE);
 }
 
 static int is_scene_key(const char *k)
@@ -146,7 +153,7 @@ static int is_scene_key(const char *k)
 static int is_cli_key(const char *k)
 {
     static const char *const keys[] = {"scale", "format", "matrix", "out", "quiet", "lesson", "step",
-                                       "all-steps", "out-dir", "reveal", NULL};
+                                       "all-steps", "out-dir", "reveal", "cross", "cross-score", NULL};
     for (int i = 0; keys[i]; i++)
         if (strcmp(keys[i], k) == 0) return 1;
     for (int i = 0; fig_keys[i]; i++)
@@ -191,6 +198,16 @@ static int set_option(CliCommand *c, const char *key, const char *v, char *err, 
         c->out = v;
     } else if (strcmp(key, "lesson") == 0) {
         c->lesson = v;
+    } else if (strcmp(key, "cross") == 0) {
+        CrossScene probe = cross_scene_default();
+        if (cross_preset(&probe, v))
+            return usage(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s)", v, cross_preset_names());
+        c->cross = v;
+    } else if (strcmp(key, "cross-score") == 0) {
+        CrossScore k;
+        if (cross_score_parse(v, &k))
+            return usage(err, errlen, "--cross-score: unknown scoring '%s' (allowed: dot|general|additive)", v);
+        c->cross_score = (int)k;
     } else if (strcmp(key, "out-dir") == 0) {
         if (!*v) return usage(err, errlen, "--out-dir: empty path");
         c->out_dir = v;
@@ -333,6 +350,42 @@ static int export_lesson_cli(CliCommand *c, FILE *out, FILE *errs)
     return CLI_OK;
 }
 
+static int export_cross_cli(CliCommand *c, FILE *out, FILE *errs)
+{
+    char err[1024];
+    if (c->format != CLI_PNG) {
+        fprintf(errs, "attnlab: --cross exports as PNG only\n");
+        return CLI_USAGE;
+    }
+    CrossScene s = cross_scene_default();
+    s.score = (CrossScore)c->cross_score;
+    cross_preset(&s, c->cross);
+    CrossTrace t;
+    memset(&t, 0, sizeof t);
+    if (cross_forward(&t, &s, err, sizeof err)) {
+        fprintf(errs, "attnlab: %s\n", err);
+        return CLI_USAGE;
+    }
+    RenFonts *fonts = ren_fonts_open(err, sizeof err);
+    if (!fonts) {
+        fprintf(errs, "attnlab: %s\n", err);
+        cross_trace_free(&t);
+        return CLI_FAILED;
+    }
+    CrossFig f = {&t, s.src_words, s.tgt_words, c->fig.dark};
+    const char *path = c->out ? c->out : "attnlab-cross.png";
+    int w, h, rc = CLI_OK;
+    if (export_cross_png(path, &f, c->scale, fonts, &w, &h, err, sizeof err)) {
+        fprintf(errs, "attnlab: %s\n", err);
+        rc = CLI_FAILED;
+    } else if (strcmp(path, "-") != 0 && !c->quiet) {
+        fprintf(out, "wrote %s (%d x %d px)\n", path, w, h);
+    }
+    ren_fonts_close(fonts);
+    cross_trace_free(&t);
+    return rc;
+}
+
 int cli_run(CliCommand *c, FILE *out, FILE *errs)
 {
     char err[1024];
@@ -362,6 +415,7 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
     case CLI_EXPORT: break;
     }
     if (c->lesson) return export_lesson_cli(c, out, errs);
+    if (c->cross) return export_cross_cli(c, out, errs);
     int lr = img_scene_load(&c->spec, NULL, err, sizeof err);
     if (lr) {
         fprintf(errs, "attnlab: %s\n", err);

@@ -27,6 +27,111 @@ CrossScene cross_scene_default(void)
     return s;
 }
 
+/* ---------------------------------------------------------------- presets */
+
+/* English to French: adjective and noun swap places ("black cat" -> "chat noir"). Every
+ * state is a unit direction for its meaning plus a little context; a French state points
+ * at the English word it translates. 4 dimensions: ARTICLE, COLOUR, ANIMAL, SLEEP. */
+static const char *const fr_src_words[] = {"the", "black", "cat", "sleeps"};
+static const char *const fr_tgt_words[] = {"le", "chat", "noir", "dort"};
+static const float fr_src[] = {
+    2.0f, 0.1f, 0.2f, 0.0f,
+    0.1f, 2.0f, 0.3f, 0.0f,
+    0.2f, 0.3f, 2.0f, 0.1f,
+    0.0f, 0.0f, 0.2f, 2.0f,
+};
+static const float fr_tgt[] = {
+    1.8f, 0.0f, 0.4f, 0.0f,
+    0.2f, 0.3f, 1.9f, 0.0f,
+    0.0f, 1.9f, 0.5f, 0.0f,
+    0.0f, 0.0f, 0.3f, 1.8f,
+};
+
+/* English to German with the verb sent to the end of a subordinate clause
+ * ("that I the apple eat"): 5 dimensions: LINK, SPEAKER, EAT, ARTICLE, APPLE. */
+static const char *const de_src_words[] = {"that", "I", "eat", "the", "apple"};
+static const char *const de_tgt_words[] = {"dass", "ich", "den", "Apfel", "esse"};
+static const float de_src[] = {
+    2.0f, 0.1f, 0.0f, 0.0f, 0.0f,
+    0.1f, 2.0f, 0.2f, 0.0f, 0.0f,
+    0.0f, 0.2f, 2.0f, 0.1f, 0.3f,
+    0.0f, 0.0f, 0.1f, 2.0f, 0.3f,
+    0.0f, 0.0f, 0.3f, 0.3f, 2.0f,
+};
+static const float de_tgt[] = {
+    1.9f, 0.2f, 0.0f, 0.0f, 0.0f,
+    0.1f, 1.9f, 0.1f, 0.0f, 0.0f,
+    0.0f, 0.0f, 0.0f, 1.8f, 0.4f,
+    0.0f, 0.0f, 0.3f, 0.4f, 1.9f,
+    0.1f, 0.3f, 1.9f, 0.0f, 0.2f,
+};
+
+/* Additive parameters that make Bahdanau's score reward agreement: d_att = 2d units,
+ * unit c is tanh(h_c + s_c) with weight -4 and unit d + c is tanh(h_c) with weight +4, so a
+ * dimension strong in both the source and the target state costs almost nothing, while
+ * one strong in the target alone costs about 4 tanh(2). The same numbers for every call
+ * (the tables are filled idempotently), sized for the largest preset. */
+#define PRESET_MAX_D 5
+static float add_w_src[PRESET_MAX_D * 2 * PRESET_MAX_D], add_w_tgt[PRESET_MAX_D * 2 * PRESET_MAX_D],
+    add_v[2 * PRESET_MAX_D];
+
+static void additive_agreement(CrossScene *s)
+{
+    int d = s->d, da = 2 * d;
+    for (int r = 0; r < d; r++)
+        for (int c = 0; c < da; c++) {
+            add_w_src[r * da + c] = (c == r || c == d + r) ? 1.0f : 0.0f;
+            add_w_tgt[r * da + c] = c == r ? 1.0f : 0.0f;
+        }
+    for (int c = 0; c < da; c++) add_v[c] = c < d ? -4.0f : 4.0f;
+    s->d_att = da;
+    s->w_src = add_w_src;
+    s->w_tgt = add_w_tgt;
+    s->v = add_v;
+}
+
+int cross_preset(CrossScene *s, const char *name)
+{
+    CrossScore keep = s->score;
+    if (strcmp(name, "french") == 0) {
+        *s = cross_scene_default();
+        s->n_src = 4; s->n_tgt = 4; s->d = 4;
+        s->src = fr_src; s->tgt = fr_tgt;
+        s->src_words = fr_src_words; s->tgt_words = fr_tgt_words;
+    } else if (strcmp(name, "german") == 0) {
+        *s = cross_scene_default();
+        s->n_src = 5; s->n_tgt = 5; s->d = 5;
+        s->src = de_src; s->tgt = de_tgt;
+        s->src_words = de_src_words; s->tgt_words = de_tgt_words;
+    } else {
+        return -1;
+    }
+    s->score = keep;
+    additive_agreement(s); /* used only when the scoring is additive */
+    return 0;
+}
+
+const char *cross_preset_names(void) { return "french|german"; }
+
+static const char *const score_names[] = {"dot", "general", "additive"};
+
+const char *cross_score_name(CrossScore k)
+{
+    return (unsigned)k < 3 ? score_names[k] : "?";
+}
+
+int cross_score_parse(const char *name, CrossScore *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, score_names[i]) == 0) {
+            *out = (CrossScore)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---------------------------------------------------------------- computation */
+
 /* The first non-finite number of p[0..count), or -1. */
 static long first_bad(const float *p, size_t count)
 {

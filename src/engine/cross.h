@@ -53,6 +53,14 @@ typedef struct {
 } CrossTrace;
 
 CrossScene cross_scene_default(void);
+/* Built-in sentence pairs with hand-set states that give a readable alignment; the scene
+ * borrows static arrays. cross_preset returns 0, or -1 for an unknown name (the names are
+ * cross_preset_names(), joined by '|'). */
+int cross_preset(CrossScene *s, const char *name);
+const char *cross_preset_names(void);
+/* "dot", "general", "additive" and back. */
+const char *cross_score_name(CrossScore k);
+int cross_score_parse(const char *name, CrossScore *out);
 /* 0 when the scene can be computed, else -1 with a message naming the limit or the bad value. */
 int cross_check(const CrossScene *s, char *err, size_t errlen);
 /* Computes the scene into t (reusing t's memory when it is large enough). On error t is

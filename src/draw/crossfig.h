@@ -1,0 +1,23 @@
+/* crossfig.h: the figure of encoder-decoder attention: the alignment matrix (target steps
+ * down, source words across, labelled), each step's context vector built from its weights,
+ * and beside them the single fixed vector a seq2seq model without attention would use for
+ * every step. Drawn through ren, for the exporter and the window alike. */
+#ifndef ATTN_CROSSFIG_H
+#define ATTN_CROSSFIG_H
+
+#include "../engine/cross.h"
+#include "ren.h"
+
+/* Labels are the scene's words (NULL for "1", "2", ...); the trace is borrowed. */
+typedef struct {
+    const CrossTrace *t;
+    const char *const *src_words, *const *tgt_words;
+    int dark;
+} CrossFig;
+
+/* The size in logical pixels the figure needs. */
+void crossfig_measure(Ren *ren, const CrossFig *f, float *w, float *h);
+/* Draws it with its top-left corner at (x, y) on a background the caller has filled. */
+void crossfig_draw(Ren *ren, const CrossFig *f, float x, float y);
+
+#endif
