@@ -260,18 +260,29 @@ static void every_view_renders(void)
     s.mask_param = 1;
     AttnTrace t;
     EXPECT(compute(&t, &s) == 0);
+    /* the encoder-decoder view draws its own sentence pair */
+    CrossScene cs = cross_scene_default();
+    EXPECT(cross_preset(&cs, "french") == 0);
+    CrossTrace ct;
+    memset(&ct, 0, sizeof ct);
+    char cerr[256];
+    EXPECT_MSG(cross_forward(&ct, &cs, cerr, sizeof cerr) == 0, "%s", cerr);
     for (int v = 0; v < FIG_COUNT; v++)
         for (int tr = 0; tr < 2; tr++) {
             FigOptions o = fig_options_default();
             o.view = (FigView)v;
             o.transposed = tr;
             o.head = 1;
+            o.cross = &ct;
+            o.cross_src = cs.src_words;
+            o.cross_tgt = cs.tgt_words;
             char err[256];
             SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), NULL, err, sizeof err);
             EXPECT_MSG(sf != NULL, "view %s: %s", fig_view_name((FigView)v), err);
             EXPECT(sf->w > 200 && sf->h > 100);
             SDL_FreeSurface(sf);
         }
+    cross_trace_free(&ct);
     attn_trace_free(&t);
 }
 

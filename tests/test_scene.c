@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 #include "../src/engine/scene.h"
+#include "../src/engine/cross.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -110,7 +111,8 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
         {"d-att", "7"}, {"score", "additive"}, {"mask", "window:3"}, {"posenc", "learned"},
         {"norm", "relu"}, {"temperature", "0.5"}, {"seed", "18446744073709551615"},
         {"weights", "identity"}, {"vectors", "v.txt"}, {"image", "example:ducks"}, {"patch", "4"},
-        {"grid", "12"}, {"layers", "3"}, {"d-ff", "64"},
+        {"grid", "12"}, {"layers", "3"}, {"d-ff", "64"}, {"cross", "german"},
+        {"cross-score", "additive"},
     };
     SceneSpec sp;
     scene_spec_init(&sp);
@@ -142,6 +144,8 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
     EXPECT_INT(sp.grid, 12);
     EXPECT_INT(sp.layers, 3);
     EXPECT_INT(sp.d_ff, 64);
+    EXPECT_STR(sp.cross, "german");
+    EXPECT_INT(sp.cross_score, CROSS_SCORE_ADDITIVE);
     scene_spec_free(&sp);
 }
 

@@ -39,7 +39,7 @@ const char *const app_help_lines[] = {
 
 static const char *const tab_names[TAB_COUNT] = {
     "step-through", "overview", "inputs", "qkv", "scores", "scaled", "mask", "weights",
-    "heads", "outputs", "positions", "params", "picture", "cnn", "block"};
+    "heads", "outputs", "positions", "params", "picture", "cnn", "block", "cross"};
 
 const char *app_tab_name(AppTab t) { return t < TAB_COUNT ? tab_names[t] : "?"; }
 
@@ -58,6 +58,7 @@ FigView app_tab_view(AppTab t)
     case TAB_PICTURE: return FIG_PICTURE;
     case TAB_CNN: return FIG_CNN;
     case TAB_BLOCK: return FIG_BLOCK;
+    case TAB_CROSS: return FIG_CROSS;
     default: return FIG_WEIGHTS;
     }
 }
@@ -204,6 +205,11 @@ int app_recompute(App *app)
     }
     int failed = attn_forward(&app->trace, s, err, sizeof err);
     app->have_block = 0;
+    /* the sentence pair is small and independent of the text: computed with every scene */
+    app->cross_scene = cross_scene_default();
+    app->cross_scene.score = (CrossScore)app->spec.cross_score;
+    app->have_cross = cross_preset(&app->cross_scene, app->spec.cross) == 0 &&
+                      cross_forward(&app->cross, &app->cross_scene, err, sizeof err) == 0;
     if (!failed && app->spec.layers > 0) {
         /* the blocks start from the same scene: their first attention is this one */
         BlockScene bs = block_scene_default();
@@ -251,6 +257,7 @@ void app_free(App *app)
     drop_mask_edit(app);
     attn_trace_free(&app->trace);
     block_trace_free(&app->block);
+    cross_trace_free(&app->cross);
     scene_spec_free(&app->spec);
 }
 

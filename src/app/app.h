@@ -21,6 +21,7 @@ typedef enum {
     TAB_OVERVIEW,  /* weights, all heads, q/k/v and outputs at once */
     TAB_INPUTS, TAB_QKV, TAB_SCORES, TAB_SCALED, TAB_MASK, TAB_WEIGHTS, TAB_HEADS, TAB_OUT,
     TAB_PE, TAB_PARAMS, TAB_PICTURE, TAB_CNN, TAB_BLOCK,
+    TAB_CROSS,     /* encoder-decoder attention over the scene's sentence pair */
     TAB_COUNT
 } AppTab;
 
@@ -102,6 +103,9 @@ typedef struct App {
     AttnTrace trace;         /* the last computation that succeeded */
     BlockTrace block;        /* the Transformer blocks after it, when spec.layers > 0 */
     int have_block;
+    CrossScene cross_scene;  /* the sentence pair of the cross tab (spec.cross, spec.cross_score) */
+    CrossTrace cross;        /* its encoder-decoder attention */
+    int have_cross;
     int have_trace;
     unsigned revision;       /* bumped whenever the trace changes */
 

@@ -89,6 +89,10 @@ void cli_print_export_help(FILE *f)
         "  --layers L          Transformer blocks after the attention, 0..12: each adds a\n"
         "                      residual, layer norm, an MLP, a residual and layer norm (default 0)\n"
         "  --d-ff N            the blocks' MLP hidden size, 1..4096; 0 means 4 d_model (default 0)\n"
+        "  --cross PAIR        the sentence pair of --view cross (encoder-decoder attention):\n"
+        "                      french|german (default french)\n"
+        "  --cross-score S     dot|general|additive: Luong dot, Luong general (s W hᵀ) or\n"
+        "                      Bahdanau (v · tanh(h W_src + s W_tgt))   (default dot)\n"
         "  --weights KIND      random|identity|picture|FILE; picture, for pictures: head 1\n"
         "                      attends to similar colour, head 2 to nearby patches; a FILE\n"
         "                      holds sections \"Wq H\", \"Wk H\",\n"
@@ -122,13 +126,6 @@ void cli_print_export_help(FILE *f)
         "                      attnlab-VIEW.png for PNG, standard output for JSON and CSV)\n"
         "  --quiet             no \"wrote ...\" line\n"
         "\n"
-        "encoder-decoder attention:\n"
-        "  --cross PAIR        a sentence pair with hand-set states: %s; draws the\n"
-        "                      alignment, the context vectors and the fixed vector of a model\n"
-        "                      without attention (PNG)\n"
-        "  --cross-score S     dot|general|additive: Luong dot, Luong general (sWhᵀ) or\n"
-        "                      Bahdanau (v·tanh(hW_src + sW_tgt))   (default dot)\n"
-        "\n"
         "lessons:\n"
         "  --lesson FILE       export a lesson's steps as they look in the window, narration\n"
         "                      included (1600 x 900 before --scale)\n"
@@ -140,7 +137,7 @@ void cli_print_export_help(FILE *f)
         "(heads x N x N); JSON up to %lld cells; images up to %d pixels a side.\n",
         fig_view_names(),
         cmap_names(), (double)EXPORT_MIN_SCALE, (double)EXPORT_MAX_SCALE, MATRIX_NAMES,
-        cross_preset_names(), ATTN_MAX_N, (long long)ATTN_MAX_CELLS, (long long)OUT_JSON_MAX_CELLS, EXPORT_MAX_SIDE);
+        ATTN_MAX_N, (long long)ATTN_MAX_CELLS, (long long)OUT_JSON_MAX_CELLS, EXPORT_MAX_SIDE);
 }
 
 static int is_scene_key(const char *k)
@@ -153,7 +150,7 @@ static int is_scene_key(const char *k)
 static int is_cli_key(const char *k)
 {
     static const char *const keys[] = {"scale", "format", "matrix", "out", "quiet", "lesson", "step",
-                                       "all-steps", "out-dir", "reveal", "cross", "cross-score", NULL};
+                                       "all-steps", "out-dir", "reveal", NULL};
     for (int i = 0; keys[i]; i++)
         if (strcmp(keys[i], k) == 0) return 1;
     for (int i = 0; fig_keys[i]; i++)
@@ -198,16 +195,7 @@ static int set_option(CliCommand *c, const char *key, const char *v, char *err, 
         c->out = v;
     } else if (strcmp(key, "lesson") == 0) {
         c->lesson = v;
-    } else if (strcmp(key, "cross") == 0) {
-        CrossScene probe = cross_scene_default();
-        if (cross_preset(&probe, v))
-            return usage(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s)", v, cross_preset_names());
-        c->cross = v;
-    } else if (strcmp(key, "cross-score") == 0) {
-        CrossScore k;
-        if (cross_score_parse(v, &k))
-            return usage(err, errlen, "--cross-score: unknown scoring '%s' (allowed: dot|general|additive)", v);
-        c->cross_score = (int)k;
+
     } else if (strcmp(key, "out-dir") == 0) {
         if (!*v) return usage(err, errlen, "--out-dir: empty path");
         c->out_dir = v;
@@ -350,42 +338,6 @@ static int export_lesson_cli(CliCommand *c, FILE *out, FILE *errs)
     return CLI_OK;
 }
 
-static int export_cross_cli(CliCommand *c, FILE *out, FILE *errs)
-{
-    char err[1024];
-    if (c->format != CLI_PNG) {
-        fprintf(errs, "attnlab: --cross exports as PNG only\n");
-        return CLI_USAGE;
-    }
-    CrossScene s = cross_scene_default();
-    s.score = (CrossScore)c->cross_score;
-    cross_preset(&s, c->cross);
-    CrossTrace t;
-    memset(&t, 0, sizeof t);
-    if (cross_forward(&t, &s, err, sizeof err)) {
-        fprintf(errs, "attnlab: %s\n", err);
-        return CLI_USAGE;
-    }
-    RenFonts *fonts = ren_fonts_open(err, sizeof err);
-    if (!fonts) {
-        fprintf(errs, "attnlab: %s\n", err);
-        cross_trace_free(&t);
-        return CLI_FAILED;
-    }
-    CrossFig f = {&t, s.src_words, s.tgt_words, c->fig.dark};
-    const char *path = c->out ? c->out : "attnlab-cross.png";
-    int w, h, rc = CLI_OK;
-    if (export_cross_png(path, &f, c->scale, fonts, &w, &h, err, sizeof err)) {
-        fprintf(errs, "attnlab: %s\n", err);
-        rc = CLI_FAILED;
-    } else if (strcmp(path, "-") != 0 && !c->quiet) {
-        fprintf(out, "wrote %s (%d x %d px)\n", path, w, h);
-    }
-    ren_fonts_close(fonts);
-    cross_trace_free(&t);
-    return rc;
-}
-
 int cli_run(CliCommand *c, FILE *out, FILE *errs)
 {
     char err[1024];
@@ -415,7 +367,6 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
     case CLI_EXPORT: break;
     }
     if (c->lesson) return export_lesson_cli(c, out, errs);
-    if (c->cross) return export_cross_cli(c, out, errs);
     int lr = img_scene_load(&c->spec, NULL, err, sizeof err);
     if (lr) {
         fprintf(errs, "attnlab: %s\n", err);
@@ -449,6 +400,22 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
             return CLI_USAGE;
         }
         c->fig.block = &block;
+    }
+    CrossScene cs = cross_scene_default();
+    CrossTrace cross;
+    memset(&cross, 0, sizeof cross);
+    if (c->fig.view == FIG_CROSS) {
+        cs.score = (CrossScore)c->spec.cross_score;
+        cross_preset(&cs, c->spec.cross);
+        if (cross_forward(&cross, &cs, err, sizeof err)) {
+            fprintf(errs, "attnlab: encoder-decoder attention: %s\n", err);
+            attn_trace_free(&t);
+            block_trace_free(&block);
+            return CLI_USAGE;
+        }
+        c->fig.cross = &cross;
+        c->fig.cross_src = cs.src_words;
+        c->fig.cross_tgt = cs.tgt_words;
     }
     if (c->format == CLI_JSON || c->format == CLI_CSV) {
         OutBuf b = {0};
@@ -488,6 +455,8 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
     }
     attn_trace_free(&t);
     block_trace_free(&block);
+    cross_trace_free(&cross);
     c->fig.block = NULL;
+    c->fig.cross = NULL;
     return rc;
 }

@@ -32,9 +32,6 @@ typedef struct {
     const char *out_dir;
     int n_files;
     char **files;       /* borrowed from argv */
-    /* encoder-decoder attention: `export --cross PRESET [--cross-score dot|general|additive]` */
-    const char *cross;  /* borrowed from argv; NULL = not asked for */
-    int cross_score;    /* a CrossScore */
 } CliCommand;
 
 /* Exit statuses */

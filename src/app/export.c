@@ -11,15 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A figure as a pair of functions: its size, and its drawing at a point. */
-typedef struct {
-    void (*measure)(Ren *ren, const void *ctx, float *w, float *h);
-    void (*draw)(Ren *ren, const void *ctx);
-    const void *ctx;
-    int dark;
-} Drawing;
-
-static SDL_Surface *render(const Drawing *dr, float scale, RenFonts *fonts, char *err, size_t errlen)
+SDL_Surface *export_render(const AttnTrace *t, const FigOptions *o, float scale,
+                           RenFonts *fonts, FigLayout *lay, char *err, size_t errlen)
 {
     if (!(scale >= EXPORT_MIN_SCALE && scale <= EXPORT_MAX_SCALE)) {
         snprintf(err, errlen, "scale %g is outside %g..%g", (double)scale,
@@ -37,7 +30,7 @@ static SDL_Surface *render(const Drawing *dr, float scale, RenFonts *fonts, char
         return NULL;
     }
     float lw, lh;
-    dr->measure(ren, dr->ctx, &lw, &lh);
+    fig_measure(ren, t, o, &lw, &lh);
     ren_destroy(ren);
     SDL_DestroyRenderer(pr);
     SDL_FreeSurface(probe);
@@ -56,50 +49,14 @@ static SDL_Surface *render(const Drawing *dr, float scale, RenFonts *fonts, char
         SDL_FreeSurface(s);
         return NULL;
     }
-    RenColor bg = fig_background(dr->dark);
+    RenColor bg = fig_background(o->dark);
     SDL_SetRenderDrawColor(r, bg.r, bg.g, bg.b, 255);
     SDL_RenderClear(r);
-    dr->draw(ren, dr->ctx);
+    fig_draw(ren, t, o, 0, 0, lay);
     SDL_RenderPresent(r);
     ren_destroy(ren);
     SDL_DestroyRenderer(r);
     return s;
-}
-
-typedef struct {
-    const AttnTrace *t;
-    const FigOptions *o;
-    FigLayout *lay;
-} TraceFigure;
-
-static void trace_measure(Ren *ren, const void *ctx, float *w, float *h)
-{
-    const TraceFigure *f = ctx;
-    fig_measure(ren, f->t, f->o, w, h);
-}
-
-static void trace_draw(Ren *ren, const void *ctx)
-{
-    const TraceFigure *f = ctx;
-    fig_draw(ren, f->t, f->o, 0, 0, f->lay);
-}
-
-SDL_Surface *export_render(const AttnTrace *t, const FigOptions *o, float scale,
-                           RenFonts *fonts, FigLayout *lay, char *err, size_t errlen)
-{
-    TraceFigure f = {t, o, lay};
-    Drawing dr = {trace_measure, trace_draw, &f, o->dark};
-    return render(&dr, scale, fonts, err, errlen);
-}
-
-static void cross_measure(Ren *ren, const void *ctx, float *w, float *h)
-{
-    crossfig_measure(ren, ctx, w, h);
-}
-
-static void cross_draw(Ren *ren, const void *ctx)
-{
-    crossfig_draw(ren, ctx, 0, 0);
 }
 
 static void png_sink(void *ctx, void *data, int size)
@@ -143,28 +100,11 @@ int export_encode_png(unsigned char **png, size_t *len, SDL_Surface *s)
     return 0;
 }
 
-/* Encodes s, frees it, and writes the PNG to path ("-": standard output). */
-static int write_surface(const char *path, SDL_Surface *s, int *w, int *h, char *err, size_t errlen);
-
 int export_png(const char *path, const AttnTrace *t, const FigOptions *o, float scale,
                RenFonts *fonts, int *w, int *h, char *err, size_t errlen)
 {
     SDL_Surface *s = export_render(t, o, scale, fonts, NULL, err, errlen);
     if (!s) return -1;
-    return write_surface(path, s, w, h, err, errlen);
-}
-
-int export_cross_png(const char *path, const CrossFig *f, float scale, RenFonts *fonts,
-                     int *w, int *h, char *err, size_t errlen)
-{
-    Drawing dr = {cross_measure, cross_draw, f, f->dark};
-    SDL_Surface *s = render(&dr, scale, fonts, err, errlen);
-    if (!s) return -1;
-    return write_surface(path, s, w, h, err, errlen);
-}
-
-static int write_surface(const char *path, SDL_Surface *s, int *w, int *h, char *err, size_t errlen)
-{
     unsigned char *png;
     size_t len;
     int rc = export_encode_png(&png, &len, s);

@@ -4,7 +4,6 @@
 #ifndef ATTN_EXPORT_H
 #define ATTN_EXPORT_H
 
-#include "../draw/crossfig.h"
 #include "../draw/fig.h"
 
 #include <SDL.h>
@@ -24,10 +23,6 @@ SDL_Surface *export_render(const AttnTrace *t, const FigOptions *o, float scale,
  * w and h when they are not NULL. Returns 0, or -1 with a one-line message. */
 int export_png(const char *path, const AttnTrace *t, const FigOptions *o, float scale,
                RenFonts *fonts, int *w, int *h, char *err, size_t errlen);
-
-/* The same for the encoder-decoder attention figure (crossfig.h). */
-int export_cross_png(const char *path, const CrossFig *f, float scale, RenFonts *fonts,
-                     int *w, int *h, char *err, size_t errlen);
 
 /* Renders lesson steps as the window shows them (1600 x 900 logical pixels times scale),
  * narration included: step `step` (from 1) into out, or with step 0 every step into

@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "scenefile.h"
 
+#include "../engine/cross.h"
 #include "../engine/tok.h"
 
 #include <errno.h>
@@ -259,6 +260,7 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
     put_line(b, "vectors", sp->vectors_file ? sp->vectors_file : "hash");
     put_line(b, "image", sp->image ? sp->image : "none");
     out_printf(b, "patch = %d\ngrid = %d\nlayers = %d\nd-ff = %d\n", sp->patch, sp->grid, sp->layers, sp->d_ff);
+    out_printf(b, "cross = %s\ncross-score = %s\n", sp->cross, cross_score_name((CrossScore)sp->cross_score));
 
     for (int i = 0; fig_keys[i]; i++) {
         if (strcmp(fig_keys[i], "cell") == 0 && o->cell == 0) continue;

@@ -115,6 +115,9 @@ static void export_view(Win *w)
     o.cell = 0;
     o.query = app->query;
     o.block = app->have_block ? &app->block : NULL;
+    o.cross = app->have_cross ? &app->cross : NULL;
+    o.cross_src = app->cross_scene.src_words;
+    o.cross_tgt = app->cross_scene.tgt_words;
     o.compact = 0;
     snprintf(stem, sizeof stem, "attnlab-%s-head%d", fig_view_name(o.view), o.head + 1);
     int pw, ph;

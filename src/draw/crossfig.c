@@ -10,7 +10,7 @@
 
 #define MARGIN 24.0f
 #define CELL 46.0f
-#define GAP 40.0f
+#define GAP 32.0f
 #define TITLE 20.0f
 #define SUB 14.0f
 #define LABEL 15.0f
@@ -66,18 +66,20 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
     int ns = t->n_src, nt = t->n_tgt, d = t->d;
     float lh = ren_line_height(ren, LABEL);
     float row_lab = widest(ren, f->tgt_words, nt) + 12.0f;
-    float col_lab = widest(ren, f->src_words, ns) + 8.0f;
-    if (col_lab < lh) col_lab = lh;
+    /* source words read across when they fit in a cell, else turned up */
+    float src_w = widest(ren, f->src_words, ns);
+    int across = src_w <= CELL - 4.0f;
+    float col_lab = across ? lh + 4.0f : src_w + 8.0f;
     float x = x0 + MARGIN, y = y0 + MARGIN;
 
     char buf[200];
     if (draw) {
-        ren_text(ren, x, y, "Encoder–decoder attention: each target step looks back at the source",
+        ren_text(ren, x, y, "Encoder–decoder attention",
                  TITLE, REN_BOLD, th.fg, REN_LEFT);
         ren_text(ren, x, y + ren_line_height(ren, TITLE) + 2, score_formula(t->score), SUB, REN_REGULAR,
                  th.muted, REN_LEFT);
     }
-    float title_w = ren_text_width(ren, "Encoder–decoder attention: each target step looks back at the source",
+    float title_w = ren_text_width(ren, "Encoder–decoder attention",
                                    TITLE, REN_BOLD);
     float sub_w = ren_text_width(ren, score_formula(t->score), SUB, REN_REGULAR);
     y += ren_line_height(ren, TITLE) + ren_line_height(ren, SUB) + 18.0f;
@@ -85,11 +87,12 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
     /* panel 1: the alignment, target steps down, source words across */
     float px = x + row_lab, py = y + ren_line_height(ren, SUB) + 6.0f + col_lab;
     if (draw) {
-        ren_text(ren, x, y, "alignment αₜⱼ = softmax over j (rows: target, columns: source)", SUB,
+        ren_text(ren, x, y, "alignment αₜⱼ (rows: target, columns: source)", SUB,
                  REN_BOLD, th.fg, REN_LEFT);
         for (int j = 0; j < ns; j++) {
             word(buf, sizeof buf, f->src_words, j);
-            ren_text_up(ren, px + j * CELL + (CELL - lh) / 2, py - 6.0f, buf, LABEL, REN_REGULAR, th.fg);
+            if (across) ren_text(ren, px + j * CELL + CELL / 2, py - lh - 4.0f, buf, LABEL, REN_REGULAR, th.fg, REN_CENTER);
+            else ren_text_up(ren, px + j * CELL + (CELL - lh) / 2, py - 6.0f, buf, LABEL, REN_REGULAR, th.fg);
         }
         for (int i = 0; i < nt; i++) {
             word(buf, sizeof buf, f->tgt_words, i);
@@ -99,7 +102,7 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
         }
     }
     float p1_right = px + ns * CELL;
-    float p1_title = ren_text_width(ren, "alignment αₜⱼ = softmax over j (rows: target, columns: source)", SUB, REN_BOLD);
+    float p1_title = ren_text_width(ren, "alignment αₜⱼ (rows: target, columns: source)", SUB, REN_BOLD);
     if (x + p1_title > p1_right) p1_right = x + p1_title;
 
     /* panel 2: the context vectors, one row per target step, on the same rows */
@@ -113,7 +116,7 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
         if (t->fixed[c] > hi) hi = t->fixed[c];
     }
     float qx = p1_right + GAP;
-    const char *ctx_title = "context cₜ = Σⱼ αₜⱼ hⱼ (a different vector for every step)";
+    const char *ctx_title = "context cₜ = Σⱼ αₜⱼ hⱼ, one per step";
     if (draw) {
         ren_text(ren, qx, y, ctx_title, SUB, REN_BOLD, th.fg, REN_LEFT);
         for (int c = 0; c < d; c++) {
@@ -132,7 +135,7 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
     float fy = py + nt * CELL + 28.0f;
     char fixed_title[320];
     word(buf, sizeof buf, f->src_words, ns - 1);
-    snprintf(fixed_title, sizeof fixed_title, "without attention: c = h of “%s”, the last source state, for every step", buf);
+    snprintf(fixed_title, sizeof fixed_title, "no attention: c = h of “%s”, every step", buf);
     if (draw) {
         ren_text(ren, qx, fy, fixed_title, SUB, REN_BOLD, th.fg, REN_LEFT);
         for (int c = 0; c < d; c++)
@@ -145,11 +148,14 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
     if (p1_bottom > bottom) bottom = p1_bottom;
 
     /* a caption that reads the figure */
-    const char *caption = "Each row of α sums to 1: a bright cell is the source word that target step "
-                          "translates. Its context row mixes the source states by those weights.";
-    if (draw) ren_text(ren, x, bottom + 16.0f, caption, SUB, REN_ITALIC, th.muted, REN_LEFT);
+    const char *caption = "Each row of α sums to 1: a bright cell is the source word that step translates.";
+    const char *caption2 = "Its context row mixes the source states by those weights.";
+    if (draw) {
+        ren_text(ren, x, bottom + 16.0f, caption, SUB, REN_ITALIC, th.muted, REN_LEFT);
+        ren_text(ren, x, bottom + 16.0f + ren_line_height(ren, SUB), caption2, SUB, REN_ITALIC, th.muted, REN_LEFT);
+    }
     float cap_w = ren_text_width(ren, caption, SUB, REN_ITALIC);
-    bottom += 16.0f + ren_line_height(ren, SUB);
+    bottom += 16.0f + 2 * ren_line_height(ren, SUB);
 
     float wmax = right;
     if (x + title_w > wmax) wmax = x + title_w;

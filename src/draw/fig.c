@@ -2,6 +2,7 @@
  * of a trace, lays it out, and draws it through ren. Layout and drawing are one pass with a
  * "draw" switch, so what is measured is exactly what is drawn. */
 #include "fig.h"
+#include "crossfig.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -97,7 +98,7 @@ FigOptions fig_options_default(void)
 
 static const char *const view_names[FIG_COUNT] = {
     "inputs", "qkv", "scores", "scaled", "mask", "weights", "out", "output", "heads", "pe", "params",
-    "picture", "cnn", "block"};
+    "picture", "cnn", "block", "cross"};
 
 const char *fig_view_name(FigView v) { return v < FIG_COUNT ? view_names[v] : "?"; }
 
@@ -114,7 +115,7 @@ int fig_view_parse(const char *name, FigView *out)
 
 const char *fig_view_names(void)
 {
-    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn|block";
+    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn|block|cross";
 }
 
 const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", "query", "query-patch",
@@ -320,6 +321,10 @@ void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
     case FIG_BLOCK:
         if (o->block) snprintf(out, len, "Transformer block %d of %d: attention, add, normalise, MLP, add, normalise", o->layer + 1, o->block->layers);
         else snprintf(out, len, "no Transformer block: set layers to 1 or more");
+        break;
+    case FIG_CROSS:
+        if (o->cross) snprintf(out, len, "encoder–decoder attention · %s scoring", cross_score_name(o->cross->score));
+        else snprintf(out, len, "no encoder–decoder scene");
         break;
     default: snprintf(out, len, "?"); break;
     }
@@ -1123,8 +1128,28 @@ static void keep_layout(const Fig *f, FigLayout *lay, float x, float y)
     }
 }
 
+/* FIG_CROSS draws another computation than the trace: crossfig does it, or a line saying
+ * there is none. */
+static void cross_figure(Ren *ren, const FigOptions *o, float x, float y, int draw, float *w, float *h)
+{
+    if (o->cross) {
+        CrossFig cf = {o->cross, o->cross_src, o->cross_tgt, o->dark};
+        crossfig_measure(ren, &cf, w, h);
+        if (draw) crossfig_draw(ren, &cf, x, y);
+        return;
+    }
+    const char *msg = "no encoder–decoder scene: choose a sentence pair with the cross key";
+    *w = ren_text_width(ren, msg, 15.0f, REN_REGULAR) + 48.0f;
+    *h = ren_line_height(ren, 15.0f) + 48.0f;
+    if (draw) ren_text(ren, x + 24.0f, y + 24.0f, msg, 15.0f, REN_REGULAR, fig_theme(o->dark).muted, REN_LEFT);
+}
+
 void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, float *h)
 {
+    if (o->view == FIG_CROSS) {
+        cross_figure(ren, o, 0, 0, 0, w, h);
+        return;
+    }
     build(&fig_scratch, ren, t, o);
     layout(ren, t, &fig_scratch, 0, 0, 0);
     *w = fig_scratch.w;
@@ -1133,6 +1158,15 @@ void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, fl
 
 void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float y, FigLayout *lay)
 {
+    if (o->view == FIG_CROSS) {
+        float w, h;
+        cross_figure(ren, o, x, y, 1, &w, &h);
+        if (lay) {
+            memset(lay, 0, sizeof *lay);
+            lay->x = x; lay->y = y; lay->w = w; lay->h = h;
+        }
+        return;
+    }
     build(&fig_scratch, ren, t, o);
     layout(ren, t, &fig_scratch, x, y, 1);
     keep_layout(&fig_scratch, lay, x, y);
@@ -1172,6 +1206,7 @@ float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, f
     /* the size grows with the cell size, so the largest cell that fits is found by halving.
      * Text that does not scale (a long title, a footer) may be wider than the room: only
      * growth beyond the figure's size at the smallest cell counts against the room. */
+    if (o->view == FIG_CROSS) return o->cell > 0 ? o->cell : 46.0f; /* crossfig keeps its own size */
     build(&fig_scratch, ren, t, o);
     return fit_built(ren, t, &fig_scratch, o, w, h);
 }

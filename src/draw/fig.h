@@ -6,6 +6,7 @@
 
 #include "../engine/attn.h"
 #include "../engine/block.h"
+#include "../engine/cross.h"
 #include "cmap.h"
 #include "ren.h"
 
@@ -25,6 +26,7 @@ typedef enum {
                      and the attention each patch receives */
     FIG_CNN,      /* a CNN's receptive field beside self-attention's reach, for one patch */
     FIG_BLOCK,    /* one Transformer block's stages, from its input to its output */
+    FIG_CROSS,    /* encoder-decoder attention over a sentence pair (crossfig.h) */
     FIG_COUNT
 } FigView;
 
@@ -45,6 +47,8 @@ typedef struct {
     int columns;        /* panels a row, 0 = the view's own choice */
     const BlockTrace *block; /* the Transformer blocks, for FIG_BLOCK (borrowed; NULL: none) */
     int layer;          /* 0-based block shown */
+    const CrossTrace *cross; /* encoder-decoder attention, for FIG_CROSS (borrowed; NULL: none) */
+    const char *const *cross_src, *const *cross_tgt; /* its words (borrowed) */
 } FigOptions;
 
 FigOptions fig_options_default(void);

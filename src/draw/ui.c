@@ -418,6 +418,9 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
     o.view = view;
     o.query = app->query;
     o.block = app->have_block ? &app->block : NULL;
+    o.cross = app->have_cross ? &app->cross : NULL;
+    o.cross_src = app->cross_scene.src_words;
+    o.cross_tgt = app->cross_scene.tgt_words;
     o.compact = lay->n_figs > 0 || app->tab == TAB_OVERVIEW;
     if (view != FIG_WEIGHTS && view != FIG_SCORES && view != FIG_SCALED && view != FIG_MASK && view != FIG_HEADS) {
         o.k0 = o.kn = 0;

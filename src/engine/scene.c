@@ -3,6 +3,7 @@
  * prepares the engine's AttnScene. Everything but scene_load and read_file is pure. */
 #define _POSIX_C_SOURCE 200809L
 #include "scene.h"
+#include "cross.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -16,7 +17,7 @@
 
 const char *const scene_keys[] = {"text", "heads", "d-model", "d-head", "d-att", "score",
                                   "mask", "posenc", "norm", "temperature", "seed",
-                                  "weights", "vectors", "image", "patch", "grid", "layers", "d-ff", NULL};
+                                  "weights", "vectors", "image", "patch", "grid", "layers", "d-ff", "cross", "cross-score", NULL};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -53,6 +54,8 @@ void scene_spec_init(SceneSpec *sp)
     sp->text = dup_str("I saw a saw");
     sp->patch = 16;
     sp->grid = 8;
+    snprintf(sp->cross, sizeof sp->cross, "french");
+    sp->cross_score = CROSS_SCORE_DOT;
 }
 
 void scene_picture_free(SceneSpec *sp)
@@ -233,6 +236,20 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
     if (strcmp(key, "grid") == 0) return set_int(&sp->grid, key, v, 1, 64, err, errlen);
     if (strcmp(key, "layers") == 0) return set_int(&sp->layers, key, v, 0, 12, err, errlen);
     if (strcmp(key, "d-ff") == 0) return set_int(&sp->d_ff, key, v, 0, 4096, err, errlen);
+    if (strcmp(key, "cross") == 0) {
+        CrossScene probe = cross_scene_default();
+        if (strlen(v) >= sizeof sp->cross || cross_preset(&probe, v))
+            return fail(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s)", v, cross_preset_names());
+        snprintf(sp->cross, sizeof sp->cross, "%s", v);
+        return 0;
+    }
+    if (strcmp(key, "cross-score") == 0) {
+        CrossScore k;
+        if (cross_score_parse(v, &k))
+            return fail(err, errlen, "--cross-score: unknown scoring '%s' (allowed: dot|general|additive)", v);
+        sp->cross_score = (int)k;
+        return 0;
+    }
     if (strcmp(key, "vectors") == 0) {
         if (strcmp(v, "hash") == 0) {
             free(sp->vectors_file);

@@ -26,6 +26,9 @@ typedef struct {
     int layers;            /* Transformer blocks stacked after the attention, 0..12 (default 0:
                               attention alone) */
     int d_ff;              /* the blocks' MLP hidden size; 0 means 4 d_model */
+    char cross[16];        /* the sentence pair of the encoder-decoder view (cross.h presets;
+                              default "french") */
+    int cross_score;       /* a CrossScore (default dot) */
 
     /* the picture's tokens, filled before scene_load by img_scene_load (src/image), which
      * owns the reading of picture files; freed by scene_spec_free */
@@ -53,7 +56,7 @@ void scene_spec_free(SceneSpec *sp);
 
 /* Sets one field. Keys (as on the command line, without "--"): text, heads, d-model,
  * d-head, d-att, score, mask, posenc, norm, temperature, seed, weights, vectors, image
- * (FILE, example:NAME or none), patch, grid, layers, d-ff.
+ * (FILE, example:NAME or none), patch, grid, layers, d-ff, cross, cross-score.
  * Returns 0, or -1 with a message naming the key, the bad value and what is allowed. */
 int scene_set(SceneSpec *sp, const char *key, const char *value, char *err, size_t errlen);
 
