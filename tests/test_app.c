@@ -1398,8 +1398,33 @@ static void caption_of_the_mask_counts_the_hidden_keys(void)
 
 /* ---------------------------------------------------------------- suite */
 
+/* The cross tab computes the scene's sentence pair with its scoring, and follows both keys. */
+static void cross_tab_follows_the_pair_and_the_scoring(void)
+{
+    static App app;
+    setup(&app);
+    EXPECT(app.have_cross);
+    EXPECT_INT(app.cross.n_src, 4); /* french by default */
+    EXPECT_INT(app.cross.score, CROSS_SCORE_DOT);
+    char err[256];
+    EXPECT(scene_set(&app.spec, "cross", "german", err, sizeof err) == 0);
+    EXPECT(scene_set(&app.spec, "cross-score", "additive", err, sizeof err) == 0);
+    app_recompute(&app);
+    EXPECT(app.have_cross);
+    EXPECT_INT(app.cross.n_src, 5);
+    EXPECT_INT(app.cross.n_tgt, 5);
+    EXPECT_INT(app.cross.score, CROSS_SCORE_ADDITIVE);
+    EXPECT_STR(app.cross_scene.tgt_words[4], "esse");
+    /* "esse" looks back to "eat" */
+    const float *w = app.cross.weights + 4 * 5;
+    for (int j = 0; j < 5; j++) EXPECT(j == 2 || w[j] < w[2]);
+    EXPECT_INT(app_tab_view(TAB_CROSS), FIG_CROSS);
+    app_free(&app);
+}
+
 void suite_app(void)
 {
+    RUN(cross_tab_follows_the_pair_and_the_scoring);
     RUN(typing_chinese_one_character_at_a_time_gives_one_token_each);
     RUN(typing_backspace_and_cursor_moves_go_by_whole_characters);
     RUN(typing_a_bar_gives_explicit_tokens);

@@ -425,6 +425,22 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
     if (view != FIG_WEIGHTS && view != FIG_SCORES && view != FIG_SCALED && view != FIG_MASK && view != FIG_HEADS) {
         o.k0 = o.kn = 0;
     }
+    if (view == FIG_CROSS) {
+        /* the encoder-decoder figure keeps its proportions: the whole of it shrinks to fit */
+        if (lay->n_figs >= UI_MAX_FIGS) return;
+        float fw, fh, s0 = ren_scale(ren);
+        fig_measure(ren, &app->trace, &o, &fw, &fh);
+        float k = fminf(1.0f, fminf(r.w / fw, r.h / fh));
+        FigLayout *fl = &lay->figs[lay->n_figs];
+        ren_clip(ren, r.x, r.y, r.w, r.h);
+        ren_set_scale(ren, s0 * k);
+        fig_draw(ren, &app->trace, &o, r.x / k, r.y / k, fl);
+        ren_set_scale(ren, s0);
+        ren_clip(ren, 0, 0, 0, 0);
+        lay->fig_views[lay->n_figs] = view;
+        lay->fig_rects[lay->n_figs++] = r;
+        return;
+    }
     if (view == FIG_PICTURE || view == FIG_CNN || view == FIG_HEADS || view == FIG_BLOCK) {
         /* several panels: the number a row that gives the largest cells in this space */
         int most = view == FIG_HEADS ? (app->trace.heads < 4 ? app->trace.heads : 4) : view == FIG_PICTURE ? 3
