@@ -3,6 +3,7 @@
 #include "test.h"
 #include "../src/app/export.h"
 #include "../src/draw/fig.h"
+#include "../src/draw/graphfig.h"
 
 #include <SDL_ttf.h>
 #include <stdlib.h>
@@ -363,8 +364,35 @@ static void block_view_shows_every_stage(void)
     EXPECT_MSG(want_red == got_red, "pixel (%d,%d,%d) is on the wrong side of the diverging map", p[0], p[1], p[2]);
 }
 
+/* The graph layout: a path 1-2-3-4-5-6 (a window:1 mask) puts every linked pair closer than
+ * the path's two ends, keeps every node inside [0, 1], and gives the same picture twice. */
+static void graph_layout_keeps_neighbours_close(void)
+{
+    AttnScene s = attn_scene_default();
+    static const char *const six[] = {"a", "b", "c", "d", "e", "f"};
+    s.n = 6;
+    s.tokens = six;
+    s.mask = ATTN_MASK_WINDOW;
+    s.mask_param = 1;
+    AttnTrace t;
+    EXPECT(compute(&t, &s) == 0);
+    float xy[12], again[12];
+    graphfig_layout(xy, &t);
+    graphfig_layout(again, &t);
+    EXPECT(memcmp(xy, again, sizeof xy) == 0);
+    for (int i = 0; i < 12; i++) EXPECT_MSG(xy[i] >= -1e-6f && xy[i] <= 1.0f + 1e-6f, "coordinate %d is %g", i, (double)xy[i]);
+    float ends = hypotf(xy[0] - xy[10], xy[1] - xy[11]);
+    for (int i = 0; i + 1 < 6; i++) {
+        float d = hypotf(xy[2 * i] - xy[2 * i + 2], xy[2 * i + 1] - xy[2 * i + 3]);
+        EXPECT_MSG(d < ends, "nodes %d and %d are %.3f apart, the ends %.3f", i + 1, i + 2, (double)d, (double)ends);
+        EXPECT_MSG(d > 0.05f, "nodes %d and %d overlap (%.3f)", i + 1, i + 2, (double)d);
+    }
+    attn_trace_free(&t);
+}
+
 void suite_render(void)
 {
+    RUN(graph_layout_keeps_neighbours_close);
     RUN(block_view_shows_every_stage);
     RUN(fonts_are_found);
     RUN(maths_symbols_have_glyphs_in_the_latin_font);

@@ -39,7 +39,7 @@ const char *const app_help_lines[] = {
 
 static const char *const tab_names[TAB_COUNT] = {
     "step-through", "overview", "inputs", "qkv", "scores", "scaled", "mask", "weights",
-    "heads", "outputs", "positions", "params", "picture", "cnn", "block", "cross"};
+    "heads", "outputs", "positions", "params", "picture", "cnn", "block", "cross", "graph"};
 
 const char *app_tab_name(AppTab t) { return t < TAB_COUNT ? tab_names[t] : "?"; }
 
@@ -59,6 +59,7 @@ FigView app_tab_view(AppTab t)
     case TAB_CNN: return FIG_CNN;
     case TAB_BLOCK: return FIG_BLOCK;
     case TAB_CROSS: return FIG_CROSS;
+    case TAB_GRAPH: return FIG_GRAPH;
     default: return FIG_WEIGHTS;
     }
 }

@@ -22,6 +22,7 @@ typedef enum {
     TAB_INPUTS, TAB_QKV, TAB_SCORES, TAB_SCALED, TAB_MASK, TAB_WEIGHTS, TAB_HEADS, TAB_OUT,
     TAB_PE, TAB_PARAMS, TAB_PICTURE, TAB_CNN, TAB_BLOCK,
     TAB_CROSS,     /* encoder-decoder attention over the scene's sentence pair */
+    TAB_GRAPH,     /* the tokens as a graph with the query's weights on its edges */
     TAB_COUNT
 } AppTab;
 

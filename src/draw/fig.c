@@ -3,6 +3,7 @@
  * "draw" switch, so what is measured is exactly what is drawn. */
 #include "fig.h"
 #include "crossfig.h"
+#include "graphfig.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -98,7 +99,7 @@ FigOptions fig_options_default(void)
 
 static const char *const view_names[FIG_COUNT] = {
     "inputs", "qkv", "scores", "scaled", "mask", "weights", "out", "output", "heads", "pe", "params",
-    "picture", "cnn", "block", "cross"};
+    "picture", "cnn", "block", "cross", "graph"};
 
 const char *fig_view_name(FigView v) { return v < FIG_COUNT ? view_names[v] : "?"; }
 
@@ -115,7 +116,7 @@ int fig_view_parse(const char *name, FigView *out)
 
 const char *fig_view_names(void)
 {
-    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn|block|cross";
+    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn|block|cross|graph";
 }
 
 const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", "query", "query-patch",
@@ -321,6 +322,9 @@ void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
     case FIG_BLOCK:
         if (o->block) snprintf(out, len, "Transformer block %d of %d: attention, add, normalise, MLP, add, normalise", o->layer + 1, o->block->layers);
         else snprintf(out, len, "no Transformer block: set layers to 1 or more");
+        break;
+    case FIG_GRAPH:
+        snprintf(out, len, "graph · node %d attends along its edges · head %d", o->query + 1, h);
         break;
     case FIG_CROSS:
         if (o->cross) snprintf(out, len, "encoder–decoder attention · %s scoring", cross_score_name(o->cross->score));
@@ -1128,6 +1132,8 @@ static void keep_layout(const Fig *f, FigLayout *lay, float x, float y)
     }
 }
 
+#define GRAPH_NODE 36.0f /* the graph view's node size when no cell size is given */
+
 /* FIG_CROSS draws another computation than the trace: crossfig does it, or a line saying
  * there is none. */
 static void cross_figure(Ren *ren, const FigOptions *o, float x, float y, int draw, float *w, float *h)
@@ -1150,6 +1156,10 @@ void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, fl
         cross_figure(ren, o, 0, 0, 0, w, h);
         return;
     }
+    if (o->view == FIG_GRAPH) {
+        graphfig_measure(ren, t, o->cell > 0 ? o->cell : GRAPH_NODE, w, h);
+        return;
+    }
     build(&fig_scratch, ren, t, o);
     layout(ren, t, &fig_scratch, 0, 0, 0);
     *w = fig_scratch.w;
@@ -1164,6 +1174,29 @@ void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float 
         if (lay) {
             memset(lay, 0, sizeof *lay);
             lay->x = x; lay->y = y; lay->w = w; lay->h = h;
+        }
+        return;
+    }
+    if (o->view == FIG_GRAPH) {
+        /* each node is a one-cell panel, so clicking it makes it the query */
+        float node = o->cell > 0 ? o->cell : GRAPH_NODE, xy[2 * GRAPHFIG_MAX_NODES], w, h;
+        int n = t->n <= GRAPHFIG_MAX_NODES ? t->n : 0;
+        graphfig_draw(ren, t, o->head, o->query, node, o->dark, x, y, n ? xy : NULL);
+        graphfig_measure(ren, t, node, &w, &h);
+        if (lay) {
+            memset(lay, 0, sizeof *lay);
+            lay->x = x; lay->y = y; lay->w = w; lay->h = h; lay->cell = node;
+            for (int i = 0; i < n && i < FIG_MAX_LAYOUT; i++) {
+                FigPanelBox *b = &lay->p[lay->n++];
+                b->q = FQ_PATCH;
+                b->head = o->head;
+                b->mx = xy[2 * i];
+                b->my = xy[2 * i + 1];
+                b->rows = b->cols = 1;
+                b->r0 = 0;
+                b->c0 = i;
+                b->data_rows = b->data_cols = t->n;
+            }
         }
         return;
     }
@@ -1207,6 +1240,16 @@ float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, f
      * Text that does not scale (a long title, a footer) may be wider than the room: only
      * growth beyond the figure's size at the smallest cell counts against the room. */
     if (o->view == FIG_CROSS) return o->cell > 0 ? o->cell : 46.0f; /* crossfig keeps its own size */
+    if (o->view == FIG_GRAPH) {
+        /* the largest node size, 12..48, with which the graph fits */
+        float best = 12.0f;
+        for (float node = 48.0f; node > 12.0f; node -= 2.0f) {
+            float fw, fh;
+            graphfig_measure(ren, t, node, &fw, &fh);
+            if (fw <= w && fh <= h) { best = node; break; }
+        }
+        return best;
+    }
     build(&fig_scratch, ren, t, o);
     return fit_built(ren, t, &fig_scratch, o, w, h);
 }

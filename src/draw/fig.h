@@ -27,6 +27,7 @@ typedef enum {
     FIG_CNN,      /* a CNN's receptive field beside self-attention's reach, for one patch */
     FIG_BLOCK,    /* one Transformer block's stages, from its input to its output */
     FIG_CROSS,    /* encoder-decoder attention over a sentence pair (crossfig.h) */
+    FIG_GRAPH,    /* the tokens as a graph, the query's weights on its edges (graphfig.h) */
     FIG_COUNT
 } FigView;
 
