@@ -390,8 +390,39 @@ static void graph_layout_keeps_neighbours_close(void)
     attn_trace_free(&t);
 }
 
+/* Every node of the graph view is a place to click: the hit under it names its token, which
+ * the window makes the query (as for a picture's patch). */
+static void graph_nodes_hit_their_tokens(void)
+{
+    AttnScene s = attn_scene_default();
+    s.n = 4;
+    s.tokens = words;
+    s.mask = ATTN_MASK_CAUSAL;
+    AttnTrace t;
+    EXPECT(compute(&t, &s) == 0);
+    FigOptions o = fig_options_default();
+    o.view = FIG_GRAPH;
+    o.query = 2;
+    FigLayout lay;
+    char err[256];
+    SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), &lay, err, sizeof err);
+    EXPECT_MSG(sf != NULL, "%s", err);
+    SDL_FreeSurface(sf);
+    EXPECT_INT(lay.n, 4);
+    for (int i = 0; i < 4; i++) {
+        float x, y, size;
+        EXPECT(fig_layout_cell(&lay, i, 0, i, &x, &y, &size)); /* node i: data row 0, column i */
+        FigHit hit;
+        EXPECT(fig_layout_hit(&lay, x + size / 2, y + size / 2, &hit));
+        EXPECT_INT(hit.q, FQ_PATCH);
+        EXPECT_INT(hit.row, i);
+    }
+    attn_trace_free(&t);
+}
+
 void suite_render(void)
 {
+    RUN(graph_nodes_hit_their_tokens);
     RUN(graph_layout_keeps_neighbours_close);
     RUN(block_view_shows_every_stage);
     RUN(fonts_are_found);
