@@ -802,8 +802,62 @@ static void test_truncation(void)
     attn_trace_free(&t);
 }
 
+/* Hovering the encoder-decoder figure: the alignment cell's third line recomputes its weight
+ * from the numbers it prints, the context cell's terms add up to its value, and the fixed
+ * vector names the last source word. */
+static void cross_cells_recompute_from_their_own_numbers(void)
+{
+    CrossScene s = cross_scene_default();
+    EXPECT(cross_preset(&s, "french") == 0);
+    CrossTrace t;
+    memset(&t, 0, sizeof t);
+    char err[256];
+    EXPECT_MSG(cross_forward(&t, &s, err, sizeof err) == 0, "%s", err);
+    char text[1024], line[512];
+
+    FigHit hit = {FQ_CROSS, 0, 1, 2, 0}; /* "chat" attending to "cat" */
+    EXPECT_INT(explain_cross(text, sizeof text, &t, &s, &hit), 3);
+    line_of(line, sizeof line, text, 0, 0);
+    EXPECT_MSG(strstr(line, "\"chat\"") && strstr(line, "\"cat\""), "line 1: %s", line);
+    line_of(line, sizeof line, text, 2, 1);
+    double a, m, sum, v;
+    EXPECT_MSG(sscanf(line, "= exp(%lf - %lf) / %lf = %lf", &a, &m, &sum, &v) == 4, "line 3: %s", line);
+    EXPECT_NEAR(exp(a - m) / sum, v, 0.005);
+    EXPECT_NEAR(v, t.weights[1 * 4 + 2], 0.005);
+
+    hit.panel = 1; hit.row = 1; hit.col = 2; /* "chat"'s context, number 3 */
+    EXPECT_INT(explain_cross(text, sizeof text, &t, &s, &hit), 3);
+    line_of(line, sizeof line, text, 2, 1);
+    double total = 0;
+    const char *p = line + 2;
+    for (int j = 0; j < 4; j++) {
+        double w, h;
+        int used = 0;
+        EXPECT_MSG(sscanf(p, "%lf·%lf%n", &w, &h, &used) == 2, "term %d of: %s", j + 1, line);
+        total += w * h;
+        p += used;
+        if (j < 3) {
+            EXPECT_MSG(strncmp(p, " + ", 3) == 0, "after term %d: %s", j + 1, p);
+            p += 3;
+        }
+    }
+    EXPECT_MSG(sscanf(p, " = %lf", &v) == 1, "the total in: %s", line);
+    EXPECT_NEAR(total, v, 0.01);
+    EXPECT_NEAR(v, t.context[1 * 4 + 2], 0.005);
+
+    hit.panel = 2; hit.row = 0; hit.col = 3;
+    EXPECT_INT(explain_cross(text, sizeof text, &t, &s, &hit), 3);
+    EXPECT_MSG(strstr(text, "\"sleeps\""), "%s", text);
+    EXPECT_STR(last_line(text), "= 2.00");
+
+    hit.panel = 0; hit.row = 4; /* beyond the four target words */
+    EXPECT_INT(explain_cross(text, sizeof text, &t, &s, &hit), 0);
+    cross_trace_free(&t);
+}
+
 void suite_explain(void)
 {
+    RUN(cross_cells_recompute_from_their_own_numbers);
     RUN(test_num_format);
     RUN(test_sub_sup);
     RUN(test_first_line_names);

@@ -843,7 +843,7 @@ static int hit_valid(const AttnTrace *t, const FigHit *hit)
     case FQ_MASK: return r < n && c < n;
     case FQ_WQ: case FQ_WK: case FQ_WV: return head_ok && r < dm && c < dh;
     case FQ_WO: return r < H * dh && c < dm;
-    case FQ_NONE: case FQ_PATCH: case FQ_BLOCK: return 0; /* explained by the caller: a patch as its weight, a block stage from the block */
+    case FQ_NONE: case FQ_PATCH: case FQ_BLOCK: case FQ_CROSS: return 0; /* explained elsewhere: a patch as its weight, a block stage from the block, explain_cross */
     }
     return 0;
 }
@@ -866,7 +866,7 @@ int explain_cell(char *out, size_t len, const AttnTrace *t, const FigHit *hit)
     case FQ_OUT: explain_out(&b, t, h, r, c); break;
     case FQ_OUTPUT: explain_output(&b, t, r, c); break;
     case FQ_WQ: case FQ_WK: case FQ_WV: case FQ_WO: explain_w(&b, t, hit->q, h, r, c); break;
-    case FQ_NONE: case FQ_PATCH: case FQ_BLOCK: break;
+    case FQ_NONE: case FQ_PATCH: case FQ_BLOCK: case FQ_CROSS: break;
     }
     while (b.n > 0 && out[b.n - 1] == '\n') out[--b.n] = '\0'; /* cut just after a line */
     if (b.n == 0) return 0;
@@ -874,3 +874,64 @@ int explain_cell(char *out, size_t len, const AttnTrace *t, const FigHit *hit)
     for (size_t k = 0; k < b.n; k++) lines += out[k] == '\n';
     return lines;
 }
+
+/* ---------------------------------------------------------------- encoder-decoder */
+
+static const char *cross_word(const char *const *words, int i, char *buf, size_t len)
+{
+    if (words && words[i]) return words[i];
+    snprintf(buf, len, "%d", i + 1);
+    return buf;
+}
+
+int explain_cross(char *out, size_t len, const CrossTrace *t, const CrossScene *s, const FigHit *hit)
+{
+    Sb b;
+    sb_init(&b, out, len);
+    if (!t || !s || !hit || hit->q != FQ_CROSS || hit->row < 0 || hit->col < 0) return 0;
+    if (s->n_src != t->n_src || s->n_tgt != t->n_tgt || s->d != t->d) return 0;
+    const char *const *src_words = s->src_words, *const *tgt_words = s->tgt_words;
+    int ns = t->n_src, nt = t->n_tgt, d = t->d, r = hit->row, c = hit->col;
+    char wb[2][24];
+    if (hit->panel == 0 && r < nt && c < ns) {
+        const float *sc = t->scores + (size_t)r * ns;
+        double m = sc[0], sum = 0;
+        for (int j = 1; j < ns; j++) m = sc[j] > m ? sc[j] : m;
+        for (int j = 0; j < ns; j++) sum += exp((double)sc[j] - m);
+        sb_fmt(&b, "α: how much target step %d (\"%s\") attends to source word %d (\"%s\")\n", r + 1,
+               cross_word(tgt_words, r, wb[0], sizeof wb[0]), c + 1, cross_word(src_words, c, wb[1], sizeof wb[1]));
+        sb_str(&b, "αₜⱼ = exp(scoreₜⱼ − m) / Σⱼ exp(scoreₜⱼ − m), score = ");
+        sb_str(&b, t->score == CROSS_SCORE_DOT ? "sₜ · hⱼ" : t->score == CROSS_SCORE_GENERAL ? "sₜ W hⱼᵀ"
+                                                                                           : "v · tanh(hⱼ W_src + sₜ W_tgt)");
+        sb_str(&b, "\n= exp(");
+        sb_nump(&b, (double)sc[c], 3);
+        sb_str(&b, " − ");
+        sb_nump(&b, m, 3);
+        sb_str(&b, ") / ");
+        sb_nump(&b, sum, 4);
+        sb_str(&b, " = ");
+        sb_num(&b, t->weights[(size_t)r * ns + c]);
+    } else if (hit->panel == 1 && r < nt && c < d) {
+        sb_fmt(&b, "context of target step %d (\"%s\"), number %d\n", r + 1,
+               cross_word(tgt_words, r, wb[0], sizeof wb[0]), c + 1);
+        sb_str(&b, "cₜ = Σⱼ αₜⱼ hⱼ: the source states mixed by this step's weights\n= ");
+        for (int j = 0; j < ns && j < 6; j++) {
+            if (j) sb_str(&b, " + ");
+            sb_num(&b, t->weights[(size_t)r * ns + j]);
+            sb_str(&b, "·");
+            sb_num(&b, s->src[(size_t)j * d + c]);
+        }
+        if (ns > 6) sb_str(&b, " + …");
+        sb_str(&b, " = ");
+        sb_num(&b, t->context[(size_t)r * d + c]);
+    } else if (hit->panel == 2 && r == 0 && c < d) {
+        sb_fmt(&b, "the fixed context vector, number %d\n", c + 1);
+        sb_fmt(&b, "without attention every step gets c = the last source state, h of \"%s\"\n= ",
+               cross_word(src_words, ns - 1, wb[0], sizeof wb[0]));
+        sb_num(&b, t->fixed[c]);
+    } else {
+        return 0;
+    }
+    return 3;
+}
+

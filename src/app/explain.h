@@ -22,6 +22,12 @@
 #define EXPLAIN_LINES 4
 int explain_cell(char *out, size_t len, const AttnTrace *t, const FigHit *hit);
 
+/* The same for a cell of the encoder-decoder figure (hit->q == FQ_CROSS; panel 0 the
+ * alignment, 1 the context vectors, 2 the fixed vector) of trace t computed from scene s:
+ * what it is, its formula, the formula with this cell's numbers. Returns 3, or 0 when hit
+ * names no cell. The context line lists at most six terms. */
+int explain_cross(char *out, size_t len, const CrossTrace *t, const CrossScene *s, const FigHit *hit);
+
 /* n in Unicode subscript or superscript digits: 12 -> "₁₂" / "¹²". */
 void explain_sub(char *out, size_t len, int n);
 void explain_sup(char *out, size_t len, int n);

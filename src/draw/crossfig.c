@@ -59,7 +59,20 @@ static const char *score_formula(CrossScore k)
 }
 
 /* Lays the figure out; draws it when draw is set. Returns the size in *w, *h. */
-static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, float *w, float *h)
+/* Records a panel of rows x cols cells at (mx, my). */
+static void box(FigLayout *lay, float mx, float my, int rows, int cols)
+{
+    if (!lay || lay->n >= FIG_MAX_LAYOUT) return;
+    FigPanelBox *b = &lay->p[lay->n++];
+    memset(b, 0, sizeof *b);
+    b->q = FQ_CROSS;
+    b->mx = mx;
+    b->my = my;
+    b->rows = b->data_rows = rows;
+    b->cols = b->data_cols = cols;
+}
+
+static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, float *w, float *h, FigLayout *lay)
 {
     const CrossTrace *t = f->t;
     FigTheme th = fig_theme(f->dark);
@@ -101,6 +114,7 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
                 cell(ren, px + j * CELL, py + i * CELL, t->weights[(size_t)i * ns + j], CMAP_VIRIDIS, 0.0f, 1.0f, th.grid);
         }
     }
+    if (draw) box(lay, px, py, nt, ns);
     float p1_right = px + ns * CELL;
     float p1_title = ren_text_width(ren, "alignment αₜⱼ (rows: target, columns: source)", SUB, REN_BOLD);
     if (x + p1_title > p1_right) p1_right = x + p1_title;
@@ -127,6 +141,7 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
             for (int c = 0; c < d; c++)
                 cell(ren, qx + c * CELL, py + i * CELL, t->context[(size_t)i * d + c], CMAP_DIVERGING, lo, hi, th.grid);
     }
+    if (draw) box(lay, qx, py, nt, d);
     float right = qx + d * CELL;
     float ctx_w = ren_text_width(ren, ctx_title, SUB, REN_BOLD);
     if (qx + ctx_w > right) right = qx + ctx_w;
@@ -140,6 +155,7 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
         ren_text(ren, qx, fy, fixed_title, SUB, REN_BOLD, th.fg, REN_LEFT);
         for (int c = 0; c < d; c++)
             cell(ren, qx + c * CELL, fy + ren_line_height(ren, SUB) + 6.0f, t->fixed[c], CMAP_DIVERGING, lo, hi, th.grid);
+        box(lay, qx, fy + ren_line_height(ren, SUB) + 6.0f, 1, d);
     }
     float fixed_w = ren_text_width(ren, fixed_title, SUB, REN_BOLD);
     if (qx + fixed_w > right) right = qx + fixed_w;
@@ -167,11 +183,18 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
 
 void crossfig_measure(Ren *ren, const CrossFig *f, float *w, float *h)
 {
-    layout(ren, f, 0, 0, 0, w, h);
+    layout(ren, f, 0, 0, 0, w, h, NULL);
 }
 
-void crossfig_draw(Ren *ren, const CrossFig *f, float x, float y)
+void crossfig_draw(Ren *ren, const CrossFig *f, float x, float y, FigLayout *lay)
 {
     float w, h;
-    layout(ren, f, x, y, 1, &w, &h);
+    if (lay) {
+        memset(lay, 0, sizeof *lay);
+        lay->cell = CELL;
+    }
+    layout(ren, f, x, y, 1, &w, &h, lay);
+    if (lay) {
+        lay->x = x; lay->y = y; lay->w = w; lay->h = h;
+    }
 }

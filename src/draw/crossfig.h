@@ -6,6 +6,7 @@
 #define ATTN_CROSSFIG_H
 
 #include "../engine/cross.h"
+#include "fig.h"
 #include "ren.h"
 
 /* Labels are the scene's words (NULL for "1", "2", ...); the trace is borrowed. */
@@ -17,7 +18,8 @@ typedef struct {
 
 /* The size in logical pixels the figure needs. */
 void crossfig_measure(Ren *ren, const CrossFig *f, float *w, float *h);
-/* Draws it with its top-left corner at (x, y) on a background the caller has filled. */
-void crossfig_draw(Ren *ren, const CrossFig *f, float x, float y);
+/* Draws it with its top-left corner at (x, y) on a background the caller has filled; fills
+ * lay (when not NULL) with its three panels as FQ_CROSS boxes for hovering. */
+void crossfig_draw(Ren *ren, const CrossFig *f, float x, float y, FigLayout *lay);
 
 #endif

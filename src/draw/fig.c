@@ -1136,12 +1136,14 @@ static void keep_layout(const Fig *f, FigLayout *lay, float x, float y)
 
 /* FIG_CROSS draws another computation than the trace: crossfig does it, or a line saying
  * there is none. */
-static void cross_figure(Ren *ren, const FigOptions *o, float x, float y, int draw, float *w, float *h)
+static void cross_figure(Ren *ren, const FigOptions *o, float x, float y, int draw, float *w, float *h,
+                         FigLayout *lay)
 {
+    if (lay) memset(lay, 0, sizeof *lay);
     if (o->cross) {
         CrossFig cf = {o->cross, o->cross_src, o->cross_tgt, o->dark};
         crossfig_measure(ren, &cf, w, h);
-        if (draw) crossfig_draw(ren, &cf, x, y);
+        if (draw) crossfig_draw(ren, &cf, x, y, lay);
         return;
     }
     const char *msg = "no encoder–decoder scene: choose a sentence pair with the cross key";
@@ -1153,7 +1155,7 @@ static void cross_figure(Ren *ren, const FigOptions *o, float x, float y, int dr
 void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, float *h)
 {
     if (o->view == FIG_CROSS) {
-        cross_figure(ren, o, 0, 0, 0, w, h);
+        cross_figure(ren, o, 0, 0, 0, w, h, NULL);
         return;
     }
     if (o->view == FIG_GRAPH) {
@@ -1170,9 +1172,8 @@ void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float 
 {
     if (o->view == FIG_CROSS) {
         float w, h;
-        cross_figure(ren, o, x, y, 1, &w, &h);
+        cross_figure(ren, o, x, y, 1, &w, &h, lay);
         if (lay) {
-            memset(lay, 0, sizeof *lay);
             lay->x = x; lay->y = y; lay->w = w; lay->h = h;
         }
         return;

@@ -61,7 +61,10 @@ typedef enum {
     FQ_NONE, FQ_A, FQ_PE, FQ_X, FQ_Q, FQ_K, FQ_V, FQ_SCORES, FQ_SCALED, FQ_MASK,
     FQ_WEIGHTS, FQ_OUT, FQ_OUTPUT, FQ_WQ, FQ_WK, FQ_WV, FQ_WO,
     FQ_PATCH,     /* a patch of a picture view: row = col = its token */
-    FQ_BLOCK      /* a stage of a Transformer block: panel = the stage (0..7), row = token, col = dim */
+    FQ_BLOCK,     /* a stage of a Transformer block: panel = the stage (0..7), row = token, col = dim */
+    FQ_CROSS      /* encoder-decoder attention: panel 0 the alignment (row = target step, col =
+                     source word), 1 the context vectors (row = step, col = dim), 2 the fixed
+                     vector (row 0, col = dim) */
 } FigQuantity;
 
 typedef struct {

@@ -436,6 +436,12 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
         ren_set_scale(ren, s0 * k);
         fig_draw(ren, &app->trace, &o, r.x / k, r.y / k, fl);
         ren_set_scale(ren, s0);
+        /* the layout in the window's own units, for hovering */
+        for (int i = 0; i < fl->n; i++) {
+            fl->p[i].mx *= k;
+            fl->p[i].my *= k;
+        }
+        fl->cell *= k; fl->x *= k; fl->y *= k; fl->w *= k; fl->h *= k;
         ren_clip(ren, 0, 0, 0, 0);
         lay->fig_views[lay->n_figs] = view;
         lay->fig_rects[lay->n_figs++] = r;
@@ -618,6 +624,8 @@ static void draw_tooltip(Ren *ren, const App *app, float w, float h, const Look 
         snprintf(text, sizeof text, "block %d · %s · token %d (\"%s\"), dimension %d\n%s\n= %s", L + 1, what[k], hit.row + 1,
                  app->trace.tokens[hit.row], hit.col + 1, formula[k], num);
         lines = 3;
+    } else if (hit.q == FQ_CROSS) {
+        lines = app->have_cross ? explain_cross(text, sizeof text, &app->cross, &app->cross_scene, &hit) : 0;
     } else {
         lines = explain_cell(text, sizeof text, &app->trace, &hit);
     }
