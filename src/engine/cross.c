@@ -1,6 +1,7 @@
 /* cross.c: encoder-decoder attention (cross.h): scores of decoder steps against encoder
  * states, a softmax per step, the context vectors, and the fixed vector it replaces. */
 #include "cross.h"
+#include "mat.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -184,17 +185,6 @@ void cross_trace_free(CrossTrace *t)
     memset(t, 0, sizeof *t);
 }
 
-/* out[t] (n x m) = a (n x k) b (k x m), accumulated in double. */
-static void mul(float *out, const float *a, const float *b, int n, int k, int m)
-{
-    for (int i = 0; i < n; i++)
-        for (int c = 0; c < m; c++) {
-            double acc = 0.0;
-            for (int p = 0; p < k; p++) acc += (double)a[(size_t)i * k + p] * b[(size_t)p * m + c];
-            out[(size_t)i * m + c] = (float)acc;
-        }
-}
-
 /* A d x m matrix with 1 on the diagonal and 0 elsewhere. */
 static void diagonal(float *out, int d, int m)
 {
@@ -242,15 +232,12 @@ int cross_forward(CrossTrace *t, const CrossScene *s, char *err, size_t errlen)
         t->w = p; p += n_w;
         if (s->w) memcpy(t->w, s->w, sizeof(float) * n_w);
         else diagonal(t->w, d, d);
+        /* tgt[i] W src[j]^T = (tgt W)[i] . src[j]; tgt W waits in the context's memory */
+        mat_mul(t->context, s->tgt, t->w, nt, d, d);
         for (int i = 0; i < nt; i++)
             for (int j = 0; j < ns; j++) {
-                /* tgt[i] W src[j]^T */
                 double acc = 0.0;
-                for (int r = 0; r < d; r++) {
-                    double tw = 0.0;
-                    for (int c = 0; c < d; c++) tw += (double)t->w[(size_t)r * d + c] * s->src[(size_t)j * d + c];
-                    acc += (double)s->tgt[(size_t)i * d + r] * tw;
-                }
+                for (int c = 0; c < d; c++) acc += (double)t->context[(size_t)i * d + c] * s->src[(size_t)j * d + c];
                 t->scores[(size_t)i * ns + j] = (float)acc;
             }
     } else {
@@ -264,8 +251,8 @@ int cross_forward(CrossTrace *t, const CrossScene *s, char *err, size_t errlen)
         if (s->w_tgt) memcpy(t->w_tgt, s->w_tgt, sizeof(float) * (size_t)d * da);
         else diagonal(t->w_tgt, d, da);
         for (int c = 0; c < da; c++) t->v[c] = s->v ? s->v[c] : 1.0f;
-        mul(t->src_proj, s->src, t->w_src, ns, d, da);
-        mul(t->tgt_proj, s->tgt, t->w_tgt, nt, d, da);
+        mat_mul(t->src_proj, s->src, t->w_src, ns, d, da);
+        mat_mul(t->tgt_proj, s->tgt, t->w_tgt, nt, d, da);
         for (int i = 0; i < nt; i++)
             for (int j = 0; j < ns; j++) {
                 double acc = 0.0;
