@@ -454,6 +454,33 @@ static void help_and_blank(void)
     EXPECT_MSG(lum_help < lum_back - 20, "help: mean level %.1f, without: %.1f", lum_help, lum_back);
 }
 
+/* A picture pixel by pixel (2304 tokens) is computed by the worker: each command of the
+ * replay waits for the worker's event, and the trace it brings in is the newest scene's. */
+static void large_scene_computes_in_the_background(void)
+{
+    HarnessBox b;
+    BOX(&b, "background");
+    char scene_path[900];
+    snprintf(scene_path, sizeof scene_path, "%s", harness_path(&b, "pixels.scene"));
+    if (!harness_write(__FILE__, __LINE__, scene_path,
+                       "image = example:shapes\npatch = 1\ngrid = 48\nheads = 1\nd-head = 16\n"))
+        return;
+    char script[2048];
+    snprintf(script, sizeof script,
+             "expect tokens 2304\nexpect computing 0\nexpect trace_heads 1\nkey 8\n"
+             "key H\nexpect computing 0\nexpect trace_heads 2\nexpect heads_n 2\nstate %s\n"
+             "shot %s\nquit\n",
+             harness_path(&b, "s.state"), harness_path(&b, "w.png"));
+    REPLAY_SCENE(&b, "bg.script", script, scene_path);
+    EXPECT_EXIT(0);
+    State s;
+    STATE(&s, harness_path(&b, "s.state"));
+    char status[1024];
+    snprintf(status, sizeof status, "%s", sv(&s, "status") ? sv(&s, "status") : "");
+    free(s.text);
+    EXPECT_HAS(status, "2304 tokens · computed in");
+}
+
 static void large_input_is_drawn_not_cut(void)
 {
     HarnessBox b;
@@ -588,6 +615,7 @@ void suite_window(void)
     RUN(settings_are_remembered);
     RUN(scene_file_opens);
     RUN(help_and_blank);
+    RUN(large_scene_computes_in_the_background);
     RUN(large_input_is_drawn_not_cut);
     RUN(bad_script_reports_file_line);
     RUN(window_under_xvfb_captured_with_import);

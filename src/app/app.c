@@ -2,6 +2,7 @@
  * computation, changing scene fields, poking inputs, weights and mask cells, zooming into
  * large matrices. Every change that touches the scene recomputes the trace at once. */
 #include "app.h"
+#include "compute.h"
 #include "explain.h"
 #include "outfile.h"
 #include "../image/imgscene.h"
@@ -162,6 +163,16 @@ void app_drop_edits(App *app)
     drop_mask_edit(app);
 }
 
+/* A new trace is in place: keep the query and head inside it. */
+static void trace_arrived(App *app)
+{
+    app->have_trace = 1;
+    app->revision++;
+    app->dirty = 1;
+    if (app->query >= app->trace.n) app->query = app->trace.n - 1;
+    if (app->fig.head >= app->trace.heads) app->fig.head = app->trace.heads - 1;
+}
+
 int app_recompute(App *app)
 {
     char err[600];
@@ -204,13 +215,31 @@ int app_recompute(App *app)
         app_status(app, 1, "%s · showing the last scene that worked", err);
         return -1;
     }
-    int failed = attn_forward(&app->trace, s, err, sizeof err);
-    app->have_block = 0;
     /* the sentence pair is small and independent of the text: computed with every scene */
+    char cerr[600];
     app->cross_scene = cross_scene_default();
     app->cross_scene.score = (CrossScore)app->spec.cross_score;
     app->have_cross = cross_preset(&app->cross_scene, app->spec.cross) == 0 &&
-                      cross_forward(&app->cross, &app->cross_scene, err, sizeof err) == 0;
+                      cross_forward(&app->cross, &app->cross_scene, cerr, sizeof cerr) == 0;
+    unsigned ticket = ++app->ticket; /* a result still on its way for an older scene is dropped */
+    long long cost = (long long)s->n * s->n * s->heads * (1 + app->spec.layers);
+    if (app->compute && cost >= APP_BACKGROUND_CELLS) {
+        int r2 = compute_submit(app->compute, s, app->spec.layers, app->spec.d_ff, ticket);
+        s->mask = own_mask;
+        s->mask_matrix = own_matrix;
+        if (r2) {
+            app_status(app, 1, "out of memory for %d tokens · showing the last scene that worked", s->n);
+            return -1;
+        }
+        app->computing = 1;
+        app->dirty = 1;
+        if (dropped) app_status(app, 0, "%s", dropped);
+        else app_status(app, 0, "computing %d tokens …", s->n);
+        return 0;
+    }
+    app->computing = 0;
+    int failed = attn_forward(&app->trace, s, err, sizeof err);
+    app->have_block = 0;
     if (!failed && app->spec.layers > 0) {
         /* the blocks start from the same scene: their first attention is this one */
         BlockScene bs = block_scene_default();
@@ -228,14 +257,29 @@ int app_recompute(App *app)
         app_status(app, 1, "%s", err);
         return -1;
     }
-    app->have_trace = 1;
-    app->revision++;
-    app->dirty = 1;
-    if (app->query >= s->n) app->query = s->n - 1;
-    if (app->fig.head >= s->heads) app->fig.head = s->heads - 1;
+    trace_arrived(app);
     if (dropped) app_status(app, 0, "%s", dropped);
     else if (app->status_error) app_status(app, 0, "%d tokens", s->n);
     return 0;
+}
+
+int app_poll_compute(App *app)
+{
+    if (!app->compute) return 0;
+    ComputeDone done;
+    int have_block = app->have_block;
+    if (!compute_take(app->compute, app->ticket, &app->trace, &app->block, &have_block, &done)) return 0;
+    app->computing = 0;
+    app->dirty = 1;
+    if (done.failed) {
+        app_status(app, 1, "%s%s", done.err, app->have_trace ? " · showing the last scene that worked" : "");
+        return 1;
+    }
+    app->have_block = have_block;
+    trace_arrived(app);
+    if (done.block_failed) app_status(app, 1, "Transformer blocks: %s", done.err);
+    else app_status(app, 0, "%d tokens · computed in %.0f ms", app->trace.n, done.ms);
+    return 1;
 }
 
 void app_init(App *app)
@@ -256,6 +300,8 @@ void app_free(App *app)
     drop_vec_edit(app);
     drop_par_edit(app);
     drop_mask_edit(app);
+    compute_stop(app->compute); /* before the traces it may be about to hand over */
+    app->compute = NULL;
     attn_trace_free(&app->trace);
     block_trace_free(&app->block);
     cross_trace_free(&app->cross);
@@ -907,7 +953,7 @@ void app_apply(App *app, const Action *a)
                 app->tab = TAB_PICTURE;
                 app->query = 0;
                 app->lesson_on = 0;
-                app_status(app, 0, "%s: %d patches · %s · click a patch to make it the query", a->text, app->trace.n,
+                app_status(app, 0, "%s: %d patches · %s · click a patch to make it the query", a->text, app->spec.scene.n,
                            app->spec.picture_note);
             } else {
                 /* the picture could not be read: the scene stays as it was */

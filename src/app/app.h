@@ -109,6 +109,10 @@ typedef struct App {
     int have_cross;
     int have_trace;
     unsigned revision;       /* bumped whenever the trace changes */
+    struct Compute *compute; /* the background worker (owned), or NULL: every scene is
+                                computed at once, on the caller's thread */
+    unsigned ticket;         /* bumped with every scene computed or handed to the worker */
+    int computing;           /* the worker has the newest scene: the trace is the one before */
 
     /* edits poked into the scene; each is dropped when the scene's shape changes */
     float *vec_edit;         /* n x d_model explicit a, or NULL */
@@ -152,9 +156,19 @@ void app_free(App *app);
 /* Carries out one action. */
 void app_apply(App *app, const Action *a);
 
+/* Scenes of at least this many score cells (heads x N x N, times 1 + layers) go to the
+ * background worker when the App has one; smaller ones are computed at once. */
+#define APP_BACKGROUND_CELLS (1LL << 22)
+
 /* Recomputes the trace from the scene and the edits. On failure the previous trace stays and
- * the status line says why. Returns 0 on success. */
+ * the status line says why. Returns 0 on success: the trace is new, or the scene passed its
+ * checks and went to the background worker (app->computing; app_poll_compute brings the
+ * trace in). */
 int app_recompute(App *app);
+
+/* Brings in the worker's trace for the newest scene when it is ready. Returns 1 when
+ * something changed (the trace, or the status line with the worker's error). */
+int app_poll_compute(App *app);
 
 /* Drops every poked edit (input vectors, weights, mask) without recomputing. */
 void app_drop_edits(App *app);

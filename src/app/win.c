@@ -1,6 +1,7 @@
 /* win.c: the window and its event loop, exports from the window, remembered settings, and
  * the replay driver that plays scripted input through the same event path as a user's. */
 #include "win.h"
+#include "compute.h"
 #include "app.h"
 #include "export.h"
 #include "input.h"
@@ -24,6 +25,7 @@ typedef struct {
     int text_input_on;
     int failed_expects;
     int replaying;
+    Uint32 compute_event;  /* the worker's "a trace is ready" */
     double replay_clock;   /* a replay's own clock: transitions end between commands */
 } Win;
 
@@ -195,8 +197,21 @@ static int superseded(const SDL_Event *e)
     return 0;
 }
 
+/* The worker's wake-up call, from its own thread: an event for the window's loop. */
+static void computed(void *ctx)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = *(Uint32 *)ctx;
+    SDL_PushEvent(&e);
+}
+
 static void handle(Win *w, const SDL_Event *e)
 {
+    if (w->compute_event && e->type == w->compute_event) {
+        app_poll_compute(&w->app);
+        return;
+    }
     if (e->type == SDL_WINDOWEVENT) {
         w->app.dirty = 1;
         return;
@@ -226,7 +241,8 @@ static void state_write(OutBuf *b, const App *app)
     out_printf(b, "tab = %s\nquery = %d\nstep = %d\nediting = %d\ntext = %s\ncursor = %d\n",
                app_tab_name(app->tab), app->query + 1, app->step + 1, app->editing,
                app->spec.text ? app->spec.text : "", app->cursor);
-    out_printf(b, "tokens = %d\n", app->have_trace ? app->trace.n : 0);
+    out_printf(b, "tokens = %d\ncomputing = %d\ntrace_heads = %d\n", app->have_trace ? app->trace.n : 0, app->computing,
+               app->have_trace ? app->trace.heads : 0);
     for (int f = 0; f < FIELD_COUNT; f++) {
         /* keys are single words, so a replay's `expect` can name them */
         char key[64];
@@ -374,6 +390,16 @@ static int replay_line(Win *w, char *line, char *err, size_t errlen)
     while (*p && *p != ' ' && k < 15) cmd[k++] = *p++;
     cmd[k] = 0;
     if (*p == ' ') p++;
+    /* a replay is a script: each command sees the scene before it computed, brought in
+     * by the worker's event as in the window's own loop */
+    while (w->app.computing) {
+        SDL_Event e;
+        if (!SDL_WaitEventTimeout(&e, 120000)) {
+            snprintf(err, errlen, "the computation gave no result in 120 s");
+            return -1;
+        }
+        handle(w, &e);
+    }
     w->replay_clock += 1.0; /* a second between commands: every transition has ended */
     w->app.now = w->replay_clock;
     if (w->app.lesson_on) player_poll(&w->app.player, &w->app);
@@ -537,6 +563,9 @@ int win_run(const char *scene_path, const char *replay_path)
     }
     App *app = &w.app;
     app_init(app);
+    w.compute_event = SDL_RegisterEvents(1);
+    if (w.compute_event != (Uint32)-1) app->compute = compute_start(computed, &w.compute_event);
+    else w.compute_event = 0;
     char warn[700] = "";
     if (settings_load(&app->spec, &app->fig, &app->win, warn, sizeof warn) == 1)
         fprintf(stderr, "attnlab: %s\n", warn);

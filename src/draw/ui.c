@@ -508,9 +508,10 @@ static void draw_top(Ren *ren, const App *app, float w, UiLayout *lay, const Loo
     }
     ren_clip(ren, 0, 0, 0, 0);
     char info[96];
-    if (app->have_trace) snprintf(info, sizeof info, "%d tokens", app->trace.n);
+    if (app->computing) snprintf(info, sizeof info, "computing %d tokens …", app->spec.scene.n);
+    else if (app->have_trace) snprintf(info, sizeof info, "%d tokens", app->trace.n);
     else snprintf(info, sizeof info, "no tokens");
-    ren_text(ren, box.x + box.w + 14, 12, info, 15, REN_BOLD, lk->f.fg, REN_LEFT);
+    ren_text(ren, box.x + box.w + 14, 12, info, 15, REN_BOLD, app->computing ? lk->accent : lk->f.fg, REN_LEFT);
     ren_text(ren, box.x + box.w + 14, 32, app->editing ? "Enter: done" : "Enter: edit · ?: keys", 12, REN_REGULAR, lk->f.muted, REN_LEFT);
 }
 

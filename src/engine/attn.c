@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,61 @@ AttnScene attn_scene_default(void)
     s.seed = 1;
     s.weights = ATTN_WEIGHTS_RANDOM;
     return s;
+}
+
+/* One array of a scene's, copied into the clone's block at *at (64-byte aligned). */
+static const void *clone_part(char *base, size_t *at, const void *src, size_t bytes)
+{
+    if (!src) return NULL;
+    size_t off = (*at + 63) & ~(size_t)63;
+    *at = off + bytes;
+    if (!base) return src; /* sizing pass */
+    memcpy(base + off, src, bytes);
+    return base + off;
+}
+
+/* Copies every array s points to, in the same order on the sizing pass (base NULL) and the
+ * copying pass; returns the bytes needed. */
+static size_t clone_arrays(AttnScene *out, char *base, const AttnScene *s)
+{
+    size_t at = 0, n = (size_t)s->n, fl = sizeof(float);
+    size_t hdm = (size_t)s->heads * s->d_model * s->d_head;
+    size_t d_att = (size_t)(s->d_att > 0 ? s->d_att : s->d_head);
+    if (s->tokens) {
+        const char **toks = (const char **)clone_part(base, &at, s->tokens, n * sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            const char *t = clone_part(base, &at, s->tokens[i], strlen(s->tokens[i]) + 1);
+            if (base) toks[i] = t;
+        }
+        out->tokens = toks;
+    }
+    out->vectors = clone_part(base, &at, s->vectors, n * s->d_model * fl);
+    out->features = clone_part(base, &at, s->features, n * s->d_feature * fl);
+    out->embed = clone_part(base, &at, s->embed, (size_t)s->d_feature * s->d_model * fl);
+    out->picture = clone_part(base, &at, s->picture, (size_t)s->picture_w * s->picture_h * 3);
+    out->edges = clone_part(base, &at, s->edges, (size_t)s->n_edges * 2 * sizeof(int));
+    out->mask_matrix = clone_part(base, &at, s->mask_matrix, n * n);
+    out->params.wq = clone_part(base, &at, s->params.wq, hdm * fl);
+    out->params.wk = clone_part(base, &at, s->params.wk, hdm * fl);
+    out->params.wv = clone_part(base, &at, s->params.wv, hdm * fl);
+    out->params.wo = clone_part(base, &at, s->params.wo, hdm * fl);
+    out->params.wa = clone_part(base, &at, s->params.wa, (size_t)s->heads * 2 * s->d_head * d_att * fl);
+    out->params.va = clone_part(base, &at, s->params.va, (size_t)s->heads * d_att * fl);
+    return at;
+}
+
+int attn_scene_clone(AttnScene *out, void **mem, const AttnScene *s)
+{
+    AttnScene c = *s;
+    size_t need = clone_arrays(&c, NULL, s);
+    void *block = malloc(need + 64);
+    if (!block) return -1;
+    char *base = (char *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+    c = *s;
+    clone_arrays(&c, base, s);
+    *out = c;
+    *mem = block;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- names */

@@ -135,6 +135,12 @@ typedef struct {
     size_t mem_size;
 } AttnTrace;
 
+/* A deep copy of s: every array it points to (tokens, vectors, features, picture, edges,
+ * mask, explicit tensors) is copied into one allocation, *mem, which the caller frees; out
+ * points into it and no longer borrows anything from s. Sizes are taken from s, which must
+ * pass attn_check. Returns 0, or -1 when memory ran out (nothing allocated). */
+int attn_scene_clone(AttnScene *out, void **mem, const AttnScene *s);
+
 /* Checks a scene against the limits and its own consistency. Returns 0, or -1 with a
  * one-line message in err naming the field and the limit. */
 int attn_check(const AttnScene *s, char *err, size_t errlen);
