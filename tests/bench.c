@@ -192,6 +192,8 @@ static double bench_window(int n, int heads, int d_model, int d_head, AppTab tab
 
 /* A 64 x 64 picture, every pixel a token (N = 4096), one head of d_head 16: a change of
  * seed recomputes everything and the picture view is drawn again. */
+static double split_compute_ms = -1, split_draw_ms = -1; /* the parts of a window case */
+
 static double bench_picture(AppTab tab, int runs)
 {
     char err[256];
@@ -210,7 +212,7 @@ static double bench_picture(AppTab tab, int runs)
     app.tab = tab;
     app.win.animate = 0;
     if (app_recompute(&app) || app.trace.n != 4096) { fprintf(stderr, "picture scene: %s\n", app.status); exit(1); }
-    double *ms = malloc(sizeof *ms * (size_t)runs);
+    double *ms = malloc(sizeof *ms * (size_t)runs), *part = malloc(sizeof *part * 2 * (size_t)runs);
     ui_draw(ren, &app, 1280, 800, &lay);
     SDL_RenderPresent(r);
     for (int k = 0; k < runs; k++) {
@@ -220,12 +222,18 @@ static double bench_picture(AppTab tab, int runs)
         a.i = FIELD_SEED;
         double t0 = now_ms();
         app_apply(&app, &a);
+        double t1 = now_ms();
         ui_draw(ren, &app, 1280, 800, &lay);
         SDL_RenderPresent(r);
         ms[k] = now_ms() - t0;
+        part[k] = t1 - t0;
+        part[runs + k] = ms[k] - part[k];
     }
     double m = median(ms, runs);
+    split_compute_ms = median(part, runs);
+    split_draw_ms = median(part + runs, runs);
     free(ms);
+    free(part);
     app_free(&app);
     bench_close(&b);
     return m;
@@ -258,8 +266,11 @@ int main(void)
     printf("# attnlab bench: median of several runs after one warm-up; %ld online cpus\n",
            sysconf(_SC_NPROCESSORS_ONLN));
     fflush(stdout);
+    /* ATTNLAB_BENCH=TEXT runs only the cases whose names contain TEXT */
+    const char *only = getenv("ATTNLAB_BENCH");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const Case *c = &cases[i];
+        if (only && *only && !strstr(c->name, only)) continue;
         int fd[2];
         if (pipe(fd)) return 1;
         pid_t pid = fork();
@@ -269,22 +280,28 @@ int main(void)
                        : c->window ? bench_window(c->n, c->heads, c->d_model, c->d_head, (AppTab)(c->window - 1), c->runs)
                        : c->n ? bench_forward(c->n, c->heads, c->d_model, c->d_head, c->runs)
                               : bench_export(c->runs);
-            if (write(fd[1], &m, sizeof m) != sizeof m) _exit(1);
+            double out[3] = {m, split_compute_ms, split_draw_ms};
+            if (write(fd[1], out, sizeof out) != sizeof out) _exit(1);
             _exit(0);
         }
         close(fd[1]);
-        double m = -1;
-        ssize_t got = read(fd[0], &m, sizeof m);
+        double in[3] = {-1, -1, -1};
+        ssize_t got = read(fd[0], in, sizeof in);
+        double m = in[0];
         close(fd[0]);
         int status;
         struct rusage ru;
         wait4(pid, &status, 0, &ru);
-        if (got != sizeof m || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        if (got != sizeof in || !WIFEXITED(status) || WEXITSTATUS(status)) {
             printf("bench: %s failed\n", c->name);
             fflush(stdout);
             continue;
         }
-        printf("bench: %s median_ms=%.3f peak_mb=%.1f\n", c->name, m, ru.ru_maxrss / 1024.0);
+        if (in[1] >= 0)
+            printf("bench: %s median_ms=%.3f peak_mb=%.1f (compute %.1f, draw %.1f)\n", c->name, m, ru.ru_maxrss / 1024.0,
+                   in[1], in[2]);
+        else
+            printf("bench: %s median_ms=%.3f peak_mb=%.1f\n", c->name, m, ru.ru_maxrss / 1024.0);
         fflush(stdout);
     }
     return 0;

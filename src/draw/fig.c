@@ -572,10 +572,11 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
             continue;
         }
         if (p->get == g_weights) {
-            /* weights are never negative and exactly 0 where masked: one pass over the array */
-            const float *wt = t->head[p->head].weights;
+            /* weights are never negative and exactly 0 where masked: the largest is the
+             * largest of the rows' maxima, which the engine keeps */
+            const float *mw = t->head[p->head].max_weight;
             float m = 0.0f;
-            for (size_t c = 0; c < (size_t)n * n; c++) m = wt[c] > m ? wt[c] : m;
+            for (int r = 0; r < n; r++) m = mw[r] > m ? mw[r] : m;
             if (0.0f < lo) lo = 0.0f;
             if (m > hi) hi = m;
             continue;
@@ -1224,6 +1225,15 @@ static float fit_built(Ren *ren, const AttnTrace *t, Fig *f, const FigOptions *o
     measure_with_cell(ren, t, f, o, 0.25f, &min_w, &min_h);
     float room_w = fmaxf(w, min_w), room_h = fmaxf(h, min_h);
     float lo = 0.25f, hi = 96.0f;
+    /* a matrix panel alone takes rows x cols cells: no larger cell can fit, and trying one
+     * would measure thousands of labels of a large matrix for nothing */
+    for (int i = 0; i < f->n; i++) {
+        const Panel *p = &f->p[i];
+        int rows = p->flip ? p->cn : p->rn, cols = p->flip ? p->rn : p->cn;
+        if (p->pic || rows < 1 || cols < 1) continue;
+        hi = fminf(hi, fminf(room_h / (float)rows, room_w / (float)cols));
+    }
+    if (hi <= lo) return lo;
     measure_with_cell(ren, t, f, o, hi, &fw, &fh);
     if (fw <= room_w && fh <= room_h) return hi;
     for (int i = 0; i < 12 && hi - lo > 0.05f; i++) {
