@@ -3,6 +3,7 @@
  * the export of an 8-head grid, each case in its own process so its peak memory is its own.
  * Prints one line per case: "bench: NAME median_ms=... peak_mb=...". */
 #include "../src/app/app.h"
+#include "../src/app/compute.h"
 #include "../src/app/export.h"
 #include "../src/draw/ui.h"
 #include "../src/engine/attn.h"
@@ -239,6 +240,60 @@ static double bench_picture(AppTab tab, int runs)
     return m;
 }
 
+/* The window's thread while the worker computes the 64 x 64 picture pixel by pixel: the
+ * seed changes (the scene goes to the worker), then the tab changes and the frame is drawn
+ * with the last trace. Returns the median time of that input and frame; the trace that
+ * arrives afterwards is checked to be the new one. */
+static double bench_background(int runs)
+{
+    char err[256];
+    Bench b = bench_open();
+    static App app;
+    static UiLayout lay;
+    app_init(&app);
+    app.compute = compute_start(NULL, NULL);
+    if (!app.compute) { fprintf(stderr, "no worker thread\n"); exit(1); }
+    scene_set(&app.spec, "image", "example:gradient", err, sizeof err);
+    scene_set(&app.spec, "patch", "1", err, sizeof err);
+    scene_set(&app.spec, "grid", "64", err, sizeof err);
+    app.spec.scene.heads = 1;
+    app.spec.scene.d_model = 16;
+    app.spec.scene.d_head = 16;
+    app.tab = TAB_PICTURE;
+    app.win.animate = 0;
+    app_recompute(&app);
+    compute_wait(app.compute);
+    app_poll_compute(&app);
+    if (app.trace.n != 4096) { fprintf(stderr, "picture scene: %s\n", app.status); exit(1); }
+    double *ms = malloc(sizeof *ms * (size_t)runs);
+    for (int k = 0; k < runs; k++) {
+        Action a;
+        memset(&a, 0, sizeof a);
+        a.kind = k % 2 ? ACT_FIELD_PREV : ACT_FIELD_NEXT;
+        a.i = FIELD_SEED;
+        app_apply(&app, &a);
+        if (!app.computing) { fprintf(stderr, "the scene did not go to the worker\n"); exit(1); }
+        double t0 = now_ms();
+        memset(&a, 0, sizeof a);
+        a.kind = ACT_TAB_SET;
+        a.i = k % 2 ? TAB_PICTURE : TAB_CNN;
+        app_apply(&app, &a);
+        ui_draw(b.ren, &app, 1280, 800, &lay);
+        SDL_RenderPresent(b.r);
+        ms[k] = now_ms() - t0;
+        compute_wait(app.compute);
+        if (!app_poll_compute(&app) || app.computing || app.trace.seed != app.spec.scene.seed) {
+            fprintf(stderr, "the worker's trace did not arrive\n");
+            exit(1);
+        }
+    }
+    double m = median(ms, runs);
+    free(ms);
+    app_free(&app);
+    bench_close(&b);
+    return m;
+}
+
 typedef struct {
     const char *name;
     int n, heads, d_model, d_head, runs; /* n == 0: the export case */
@@ -262,6 +317,7 @@ int main(void)
         {"window_keystroke_n512_h8_d64_step", 512, 8, 64, 8, 21, 1 + TAB_STEP},
         {"picture_pixels64x64_recompute_draw_picture", -1, 1, 16, 16, 9, 1 + TAB_PICTURE},
         {"picture_pixels64x64_recompute_draw_weights", -1, 1, 16, 16, 9, 1 + TAB_WEIGHTS},
+        {"picture_pixels64x64_input_and_frame_while_computing", -2, 1, 16, 16, 9, 1},
     };
     printf("# attnlab bench: median of several runs after one warm-up; %ld online cpus\n",
            sysconf(_SC_NPROCESSORS_ONLN));
@@ -276,7 +332,8 @@ int main(void)
         pid_t pid = fork();
         if (pid == 0) {
             close(fd[0]);
-            double m = c->n < 0 ? bench_picture((AppTab)(c->window - 1), c->runs)
+            double m = c->n == -2 ? bench_background(c->runs)
+                       : c->n < 0 ? bench_picture((AppTab)(c->window - 1), c->runs)
                        : c->window ? bench_window(c->n, c->heads, c->d_model, c->d_head, (AppTab)(c->window - 1), c->runs)
                        : c->n ? bench_forward(c->n, c->heads, c->d_model, c->d_head, c->runs)
                               : bench_export(c->runs);
