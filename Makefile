@@ -5,7 +5,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 ARCH    ?= -march=native
-PKGS     = sdl2 SDL2_ttf fontconfig stb md4c
+PKGS     = sdl2 SDL2_ttf fontconfig stb md4c fftw3f
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     = -std=c11 -Wall -Wextra -pedantic -D_POSIX_C_SOURCE=200809L
@@ -13,7 +13,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(ARCH) $(PKG_CFLAGS)
 LIBS     = $(PKG_LIBS) -lm -pthread
 
-SRC      = $(wildcard src/engine/*.c src/lesson/*.c src/draw/*.c src/app/*.c src/image/*.c)
+SRC      = $(wildcard src/engine/*.c src/lesson/*.c src/draw/*.c src/app/*.c src/image/*.c src/audio/*.c)
 MAIN     = src/main.c
 TESTS    = $(wildcard tests/test_*.c)
 # linked into both test builds: running attnlab in a sandbox and reading what it wrote

@@ -2,7 +2,7 @@
 # deps.sh: installs the Debian packages attnlab needs that are missing, then returns.
 # usage: scripts/deps.sh build|test   (test adds what the test suite uses)
 set -eu
-need="pkg-config libsdl2-dev libsdl2-ttf-dev libstb-dev libfontconfig-dev libmd4c-dev fonts-dejavu-core fonts-wqy-microhei"
+need="pkg-config libsdl2-dev libsdl2-ttf-dev libstb-dev libfontconfig-dev libmd4c-dev libfftw3-dev fonts-dejavu-core fonts-wqy-microhei"
 if [ "${1:-build}" = test ]; then
     need="$need libcjson-dev python3 python3-numpy xvfb imagemagick"
 fi
