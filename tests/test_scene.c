@@ -112,7 +112,8 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
         {"norm", "relu"}, {"temperature", "0.5"}, {"seed", "18446744073709551615"},
         {"weights", "identity"}, {"vectors", "v.txt"}, {"image", "example:ducks"}, {"patch", "4"},
         {"grid", "12"}, {"layers", "3"}, {"d-ff", "64"}, {"cross", "german"},
-        {"cross-score", "additive"},
+        {"cross-score", "additive"}, {"audio", "none"}, {"win-ms", "30.5"}, {"hop-ms", "12"},
+        {"bands", "16"},
     };
     SceneSpec sp;
     scene_spec_init(&sp);
@@ -146,6 +147,36 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
     EXPECT_INT(sp.d_ff, 64);
     EXPECT_STR(sp.cross, "german");
     EXPECT_INT(sp.cross_score, CROSS_SCORE_ADDITIVE);
+    EXPECT(sp.audio == NULL);
+    EXPECT(sp.win_ms == 30.5f);
+    EXPECT(sp.hop_ms == 12.0f);
+    EXPECT_INT(sp.bands, 16);
+    scene_spec_free(&sp);
+}
+
+/* A scene has one input: a sound replaces a picture and a picture a sound; the framing
+ * keys name their limits. */
+static void test_set_audio_and_image_replace_each_other(void)
+{
+    SceneSpec sp;
+    char err[256];
+    scene_spec_init(&sp);
+    EXPECT(sp.win_ms == 25.0f && sp.hop_ms == 10.0f && sp.bands == 8);
+    SET(&sp, "image", "example:ducks");
+    SET(&sp, "audio", "example:speech");
+    EXPECT_STR(sp.audio, "example:speech");
+    EXPECT(sp.image == NULL);
+    SET(&sp, "image", "example:shapes");
+    EXPECT(sp.audio == NULL);
+    EXPECT_STR(sp.image, "example:shapes");
+    EXPECT(scene_set(&sp, "win-ms", "0.5", err, sizeof err) == -1);
+    EXPECT(strstr(err, "1..1000") != NULL);
+    EXPECT(scene_set(&sp, "hop-ms", "ten", err, sizeof err) == -1);
+    EXPECT(strstr(err, "not a number") != NULL);
+    EXPECT(scene_set(&sp, "bands", "65", err, sizeof err) == -1);
+    EXPECT(strstr(err, "1..64") != NULL);
+    EXPECT(scene_set(&sp, "audio", "", err, sizeof err) == -1);
+    EXPECT(strstr(err, "example:NAME") != NULL);
     scene_spec_free(&sp);
 }
 
@@ -756,6 +787,7 @@ static void test_load_takes_4096_tokens_and_refuses_4097(void)
 void suite_scene(void)
 {
     RUN(test_set_every_key_accepts_a_good_value_and_sets_its_field);
+    RUN(test_set_audio_and_image_replace_each_other);
     RUN(test_set_every_choice_name_maps_to_its_enum);
     RUN(test_set_weights_file_then_preset_forgets_the_file);
     RUN(test_set_refuses_sizes_outside_their_limits_naming_key_and_limit);

@@ -5,7 +5,7 @@
 #include "compute.h"
 #include "explain.h"
 #include "outfile.h"
-#include "../image/imgscene.h"
+#include "../audio/audscene.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -40,7 +40,8 @@ const char *const app_help_lines[] = {
 
 static const char *const tab_names[TAB_COUNT] = {
     "step-through", "overview", "inputs", "qkv", "scores", "scaled", "mask", "weights",
-    "heads", "outputs", "positions", "params", "picture", "cnn", "block", "cross", "graph"};
+    "heads", "outputs", "positions", "params", "picture", "cnn", "block", "cross", "graph", "compare",
+    "speech"};
 
 const char *app_tab_name(AppTab t) { return t < TAB_COUNT ? tab_names[t] : "?"; }
 
@@ -61,6 +62,8 @@ FigView app_tab_view(AppTab t)
     case TAB_BLOCK: return FIG_BLOCK;
     case TAB_CROSS: return FIG_CROSS;
     case TAB_GRAPH: return FIG_GRAPH;
+    case TAB_COMPARE: return FIG_COMPARE;
+    case TAB_SPEECH: return FIG_SPEECH;
     default: return FIG_WEIGHTS;
     }
 }
@@ -163,6 +166,53 @@ void app_drop_edits(App *app)
     drop_mask_edit(app);
 }
 
+/* A sound dropped on the window (or named) becomes the input, its frames the tokens, shown
+ * on the speech tab. Settings that suit frames are chosen where the scene has the text's
+ * defaults: similar spectra attend to each other (identity weights, no positions) and a
+ * window of ±10 frames truncates the attention. A sound that cannot be read leaves the
+ * scene as it was. */
+static void open_sound(App *app, const char *path)
+{
+    SceneSpec *sp = &app->spec;
+    AttnScene keep = sp->scene;
+    char *old_audio = sp->audio, *old_image = sp->image, err[300];
+    sp->audio = sp->image = NULL;
+    if (scene_set(sp, "audio", path, err, sizeof err)) {
+        sp->audio = old_audio;
+        sp->image = old_image;
+        app_status(app, 1, "%s", err);
+        return;
+    }
+    AttnScene *s = &sp->scene;
+    if (s->weights == ATTN_WEIGHTS_RANDOM && !sp->weights_file) s->weights = ATTN_WEIGHTS_IDENTITY;
+    if (s->posenc == ATTN_PE_SINUSOIDAL || s->posenc == ATTN_PE_2D) s->posenc = ATTN_PE_NONE;
+    if (s->mask == ATTN_MASK_NONE) {
+        s->mask = ATTN_MASK_WINDOW;
+        s->mask_param = 10;
+    }
+    if (s->d_model < 16) s->d_model = 16;
+    if (s->d_head < 16) s->d_head = 16;
+    if (s->temperature == 1.0f) s->temperature = 0.15f;
+    app_drop_edits(app);
+    if (app_recompute(app) == 0) {
+        free(old_audio);
+        free(old_image);
+        app->tab = TAB_SPEECH;
+        app->query = 0;
+        app->lesson_on = 0;
+        app_status(app, 0, "%s: %s · click a frame to make it the query", path, sp->picture_note);
+        return;
+    }
+    char msg[sizeof app->status];
+    memcpy(msg, app->status, sizeof msg);
+    free(sp->audio);
+    sp->audio = old_audio;
+    sp->image = old_image;
+    sp->scene = keep;
+    app_recompute(app);
+    app_status(app, 1, "%s", msg);
+}
+
 /* A new trace is in place: keep the query and head inside it. */
 static void trace_arrived(App *app)
 {
@@ -176,7 +226,7 @@ static void trace_arrived(App *app)
 int app_recompute(App *app)
 {
     char err[600];
-    int r = img_scene_load(&app->spec, app->base_dir[0] ? app->base_dir : NULL, err, sizeof err);
+    int r = aud_scene_load(&app->spec, app->base_dir[0] ? app->base_dir : NULL, err, sizeof err);
     if (r) {
         app_status(app, 1, "%s%s", err, app->have_trace ? " · showing the last scene that worked" : "");
         return -1;
@@ -232,6 +282,7 @@ int app_recompute(App *app)
             return -1;
         }
         app->computing = 1;
+        app->have_unmasked = 0;
         app->dirty = 1;
         if (dropped) app_status(app, 0, "%s", dropped);
         else app_status(app, 0, "computing %d tokens …", s->n);
@@ -240,6 +291,8 @@ int app_recompute(App *app)
     app->computing = 0;
     int failed = attn_forward(&app->trace, s, err, sizeof err);
     app->have_block = 0;
+    app->have_unmasked = !failed && s->mask != ATTN_MASK_NONE && s->n <= FIG_COMPARE_MAX_N &&
+                         attn_forward_unmasked(&app->unmasked, s, cerr, sizeof cerr) == 0;
     if (!failed && app->spec.layers > 0) {
         /* the blocks start from the same scene: their first attention is this one */
         BlockScene bs = block_scene_default();
@@ -305,6 +358,7 @@ void app_free(App *app)
     attn_trace_free(&app->trace);
     block_trace_free(&app->block);
     cross_trace_free(&app->cross);
+    attn_trace_free(&app->unmasked);
     scene_spec_free(&app->spec);
 }
 
@@ -968,6 +1022,8 @@ void app_apply(App *app, const Action *a)
                 app_recompute(app);
                 app_status(app, 1, "%s", keep);
             }
+        } else if (dot && (strcmp(dot, ".wav") == 0 || strcmp(dot, ".WAV") == 0)) {
+            open_sound(app, a->text);
         } else if (app_open_scene(app, a->text) == 0) {
             app->lesson_on = 0;
         }

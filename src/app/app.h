@@ -23,6 +23,8 @@ typedef enum {
     TAB_PE, TAB_PARAMS, TAB_PICTURE, TAB_CNN, TAB_BLOCK,
     TAB_CROSS,     /* encoder-decoder attention over the scene's sentence pair */
     TAB_GRAPH,     /* the tokens as a graph with the query's weights on its edges */
+    TAB_COMPARE,   /* the mask, full attention and attention under the mask, with their costs */
+    TAB_SPEECH,    /* a sound's frames: waveform, features, the query frame's weights */
     TAB_COUNT
 } AppTab;
 
@@ -107,6 +109,9 @@ typedef struct App {
     CrossScene cross_scene;  /* the sentence pair of the cross tab (spec.cross, spec.cross_score) */
     CrossTrace cross;        /* its encoder-decoder attention */
     int have_cross;
+    AttnTrace unmasked;      /* the scene without its mask, beside it in the compare and speech
+                                views (masked scenes up to FIG_COMPARE_MAX_N tokens) */
+    int have_unmasked;
     int have_trace;
     unsigned revision;       /* bumped whenever the trace changes */
     struct Compute *compute; /* the background worker (owned), or NULL: every scene is

@@ -3,7 +3,7 @@
 #include "cli.h"
 #include "export.h"
 #include "player.h"
-#include "../image/imgscene.h"
+#include "../audio/audscene.h"
 
 #include <errno.h>
 #include <math.h>
@@ -86,6 +86,13 @@ void cli_print_export_help(FILE *f)
         "  --patch P           pixels per patch side, 1..64; 1 makes every pixel a token (default 16)\n"
         "  --grid G            at most G tokens along either side; larger pictures are shrunk\n"
         "                      first, 1..64 (default 8)\n"
+        "  --audio WAV|none    a sound as the input: its frames are the tokens; a WAV file\n"
+        "                      (--wav FILE says the same) or example:speech|tone|chirp, sounds\n"
+        "                      attnlab makes itself (default none)\n"
+        "  --win-ms MS         a frame's length in milliseconds, 1..1000      (default 25)\n"
+        "  --hop-ms MS         milliseconds from one frame to the next, 1..win-ms (default 10)\n"
+        "  --bands B           features a frame: log energy in B mel-spaced bands, 1..64,\n"
+        "                      each normalised over the sound (default 8)\n"
         "  --layers L          Transformer blocks after the attention, 0..12: each adds a\n"
         "                      residual, layer norm, an MLP, a residual and layer norm (default 0)\n"
         "  --d-ff N            the blocks' MLP hidden size, 1..4096; 0 means 4 d_model (default 0)\n"
@@ -143,6 +150,7 @@ void cli_print_export_help(FILE *f)
 
 static int is_scene_key(const char *k)
 {
+    if (strcmp(k, "wav") == 0) return 1;
     for (int i = 0; scene_keys[i]; i++)
         if (strcmp(scene_keys[i], k) == 0) return 1;
     return 0;
@@ -162,6 +170,7 @@ static int is_cli_key(const char *k)
 static int set_option(CliCommand *c, const char *key, const char *v, char *err, size_t errlen)
 {
     char serr[256];
+    if (strcmp(key, "wav") == 0) key = "audio"; /* a sound file, by its other name */
     if (is_scene_key(key)) {
         if (scene_set(&c->spec, key, v, serr, sizeof serr)) return usage(err, errlen, "%s", serr);
         return CLI_OK;
@@ -368,7 +377,7 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
     case CLI_EXPORT: break;
     }
     if (c->lesson) return export_lesson_cli(c, out, errs);
-    int lr = img_scene_load(&c->spec, NULL, err, sizeof err);
+    int lr = aud_scene_load(&c->spec, NULL, err, sizeof err);
     if (lr) {
         fprintf(errs, "attnlab: %s\n", err);
         return lr == -2 ? CLI_USAGE : CLI_FAILED;
@@ -402,6 +411,11 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
         }
         c->fig.block = &block;
     }
+    AttnTrace full;
+    memset(&full, 0, sizeof full);
+    if ((c->fig.view == FIG_COMPARE || c->fig.view == FIG_SPEECH) && t.mask != ATTN_MASK_NONE && t.n <= FIG_COMPARE_MAX_N) {
+        if (attn_forward_unmasked(&full, &c->spec.scene, err, sizeof err) == 0) c->fig.unmasked = &full;
+    }
     CrossScene cs = cross_scene_default();
     CrossTrace cross;
     memset(&cross, 0, sizeof cross);
@@ -411,6 +425,7 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
         if (cross_forward(&cross, &cs, err, sizeof err)) {
             fprintf(errs, "attnlab: encoder-decoder attention: %s\n", err);
             attn_trace_free(&t);
+            attn_trace_free(&full);
             block_trace_free(&block);
             return CLI_USAGE;
         }
@@ -451,13 +466,16 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
         } else if (strcmp(path, "-") != 0 && !c->quiet) {
             fprintf(out, "wrote %s (%d x %d px)\n", path, w, h);
             if (c->spec.image) fprintf(out, "picture: %s\n", c->spec.picture_note);
+            if (c->spec.audio) fprintf(out, "sound: %s\n", c->spec.picture_note);
         }
         ren_fonts_close(fonts);
     }
     attn_trace_free(&t);
     block_trace_free(&block);
     cross_trace_free(&cross);
+    attn_trace_free(&full);
     c->fig.block = NULL;
     c->fig.cross = NULL;
+    c->fig.unmasked = NULL;
     return rc;
 }

@@ -6,7 +6,7 @@
 #include "player.h"
 #include "app.h"
 #include "outfile.h"
-#include "../image/imgscene.h"
+#include "../audio/audscene.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -301,7 +301,7 @@ int player_check(const Lesson *l, const char *dir, const char *name, char *err, 
             Extra x;
             scene_spec_init(&sp);
             int r = build_scene(l, s, revealed, dir, name, &sp, &o, &x, err, errlen);
-            if (!r && img_scene_load(&sp, dir, msg, sizeof msg))
+            if (!r && aud_scene_load(&sp, dir, msg, sizeof msg))
                 r = fail(err, errlen, "%s:%d:1: step \"%s\": %s", name, st->line, st->title, msg);
             int n = sp.scene.n;
             if (!r && x.query > n)

@@ -117,6 +117,7 @@ static void export_view(Win *w)
     o.cell = 0;
     o.query = app->query;
     o.block = app->have_block ? &app->block : NULL;
+    o.unmasked = app->have_unmasked ? &app->unmasked : NULL;
     o.cross = app->have_cross ? &app->cross : NULL;
     o.cross_src = app->cross_scene.src_words;
     o.cross_tgt = app->cross_scene.tgt_words;

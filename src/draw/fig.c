@@ -4,6 +4,7 @@
 #include "fig.h"
 #include "crossfig.h"
 #include "graphfig.h"
+#include "speechfig.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -48,13 +49,14 @@ typedef struct {
     const float *data;   /* values straight from an array (a Transformer block's stages) */
     int stride;
     float *heat;         /* a picture panel's value per patch (owned by the Fig) */
+    const AttnTrace *src;/* the trace the panel shows, when not the figure's */
     /* layout results, logical pixels */
     float x, y, w, h;    /* the panel's box */
     float mx, my;        /* top-left of the first cell */
 } Panel;
 
 typedef struct {
-    char title[240], subtitle[200], footer[240];
+    char title[240], subtitle[320], footer[240];
     Panel p[MAX_PANELS];
     int n, grid_cols;
     CmapKind cmap;
@@ -99,7 +101,7 @@ FigOptions fig_options_default(void)
 
 static const char *const view_names[FIG_COUNT] = {
     "inputs", "qkv", "scores", "scaled", "mask", "weights", "out", "output", "heads", "pe", "params",
-    "picture", "cnn", "block", "cross", "graph"};
+    "picture", "cnn", "block", "cross", "graph", "compare", "speech"};
 
 const char *fig_view_name(FigView v) { return v < FIG_COUNT ? view_names[v] : "?"; }
 
@@ -116,7 +118,7 @@ int fig_view_parse(const char *name, FigView *out)
 
 const char *fig_view_names(void)
 {
-    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn|block|cross|graph";
+    return "inputs|qkv|scores|scaled|mask|weights|out|output|heads|pe|params|picture|cnn|block|cross|graph|compare|speech";
 }
 
 const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", "query", "query-patch",
@@ -288,6 +290,28 @@ static void norm_words(char *out, size_t len, const AttnTrace *t, int transposed
     else snprintf(out, len, "softmax(%s%s)", s, temp);
 }
 
+void fig_format_count(char *out, size_t len, long long v)
+{
+    char digits[32];
+    int nd = snprintf(digits, sizeof digits, "%lld", v < 0 ? -v : v), k = 0;
+    size_t o = 0;
+    if (v < 0 && o + 1 < len) out[o++] = '-';
+    for (int i = 0; i < nd && o + 2 < len; i++) {
+        out[o++] = digits[i];
+        k = nd - 1 - i;
+        if (k > 0 && k % 3 == 0 && o + 2 < len) out[o++] = ',';
+    }
+    out[o] = 0;
+}
+
+void fig_format_bytes(char *out, size_t len, double bytes)
+{
+    if (bytes < 1024) snprintf(out, len, "%.0f B", bytes);
+    else if (bytes < 1024.0 * 1024) snprintf(out, len, "%.1f KB", bytes / 1024);
+    else if (bytes < 1024.0 * 1024 * 1024) snprintf(out, len, "%.1f MB", bytes / (1024.0 * 1024));
+    else snprintf(out, len, "%.2f GB", bytes / (1024.0 * 1024 * 1024));
+}
+
 void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
 {
     char m[48], s[64], nw[128];
@@ -330,6 +354,8 @@ void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
         if (o->cross) snprintf(out, len, "encoder–decoder attention · %s scoring", cross_score_name(o->cross->score));
         else snprintf(out, len, "no encoder–decoder scene");
         break;
+    case FIG_COMPARE: snprintf(out, len, "head %d · full attention beside attention under the %s", h, m); break;
+    case FIG_SPEECH: snprintf(out, len, "frame %d of the sound · head %d · α′ = %s · %s", o->query + 1, h, nw, m); break;
     default: snprintf(out, len, "?"); break;
     }
 }
@@ -534,6 +560,42 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
         signed_data = 0;
         break;
     }
+    case FIG_COMPARE: {
+        AttnCost cost;
+        attn_cost(&cost, t);
+        char full[32], allowed[32], fb[32], ab[32];
+        fig_format_count(full, sizeof full, cost.full);
+        fig_format_count(allowed, sizeof allowed, cost.allowed);
+        fig_format_bytes(fb, sizeof fb, cost.full_bytes * H);
+        fig_format_bytes(ab, sizeof ab, cost.allowed_bytes * H);
+        if (t->mask == ATTN_MASK_NONE) {
+            add_square(f, o, t, "full attention", g_weights, hd, MASK_IGNORE);
+            snprintf(f->subtitle, sizeof f->subtitle, "this scene has no mask: every query scores all %lld keys "
+                     "(N² = %s scores a head) · choose a mask with X to compare", cost.n, full);
+            signed_data = 0;
+            break;
+        }
+        add_square(f, o, t, "the mask (1 = may attend)", g_mask, 0, MASK_ITSELF);
+        if (o->unmasked && o->unmasked->n == n && o->unmasked->heads == H) {
+            snprintf(buf, sizeof buf, "full attention: N² = %s scores", full);
+            Panel *p = add_square(f, o, o->unmasked, buf, g_weights, hd, MASK_IGNORE);
+            if (p) p->src = o->unmasked;
+        }
+        snprintf(buf, sizeof buf, "under the mask: %s scores (%.1f%%)", allowed, 100.0 * (double)cost.allowed / (double)cost.full);
+        add_square(f, o, t, buf, g_weights, hd, MASK_REPLACE_ZERO);
+        f->grid_cols = 3;
+        if (t->mask == ATTN_MASK_WINDOW)
+            snprintf(f->subtitle, sizeof f->subtitle, "a window of ±%d scores at most N(2w+1) = %lld × %d pairs, less the "
+                     "ends: %s instead of %s · scores and weights of %d head%s: %s instead of %s", t->mask_param, cost.n,
+                     2 * t->mask_param + 1, allowed, full, H, H == 1 ? "" : "s", ab, fb);
+        else
+            snprintf(f->subtitle, sizeof f->subtitle, "only allowed pairs need a score: %s instead of %s · scores and "
+                     "weights of %d head%s: %s instead of %s", allowed, full, H, H == 1 ? "" : "s", ab, fb);
+        if (!o->unmasked)
+            snprintf(f->footer, sizeof f->footer, "full attention is computed beside the mask for up to %d tokens", FIG_COMPARE_MAX_N);
+        signed_data = 0;
+        break;
+    }
     case FIG_PARAMS:
         add_panel(f, "Wq", dm, dh, g_wq, hd, LBL_ROW, LBL_COL, "from x", "to q");
         add_panel(f, "Wk", dm, dh, g_wk, hd, LBL_ROW, LBL_COL, "from x", "to k");
@@ -547,7 +609,8 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     for (int i = 0; i < f->n; i++) {
         Panel *p = &f->p[i];
         if (p->rows == 0) p->rows = n;
-        p->q = p->pic ? FQ_PATCH : p->data ? FQ_BLOCK : quantity_of(p->get);
+        /* a panel of another trace has no explanation from this one */
+        p->q = p->src ? FQ_NONE : p->pic ? FQ_PATCH : p->data ? FQ_BLOCK : quantity_of(p->get);
         /* token axes follow the zoom: rows are queries (or tokens), columns of N x N
          * panels are keys */
         int tok_rows = p->lbl_row == LBL_TOKEN || p->lbl_row == LBL_POS;
@@ -574,7 +637,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
         if (p->get == g_weights) {
             /* weights are never negative and exactly 0 where masked: the largest is the
              * largest of the rows' maxima, which the engine keeps */
-            const float *mw = t->head[p->head].max_weight;
+            const float *mw = (p->src ? p->src : t)->head[p->head].max_weight;
             float m = 0.0f;
             for (int r = 0; r < n; r++) m = mw[r] > m ? mw[r] : m;
             if (0.0f < lo) lo = 0.0f;
@@ -676,7 +739,7 @@ static void index_text(char *out, size_t len, int kind, int i)
 static float label_step(Ren *ren, float cell)
 {
     float lh = ren_line_height(ren, LABEL_PX);
-    int step = (int)ceilf(lh * 0.95f / cell);
+    int step = (int)ceilf(lh * 1.15f / cell);
     return (float)(step < 1 ? 1 : step);
 }
 
@@ -855,6 +918,7 @@ static void draw_thumb(Ren *ren, const AttnTrace *t, int i, float x, float y, fl
 /* Lays out (and when draw is set, draws) one panel with its top-left at (x, y). */
 static void panel(Ren *ren, const AttnTrace *t, Fig *f, Panel *p, float x, float y, int draw)
 {
+    if (p->src) t = p->src;
     Theme th = theme_of(f->dark);
     float cell = f->cell;
     int rows = p->flip ? p->cn : p->rn, cols = p->flip ? p->rn : p->cn;
@@ -1119,6 +1183,7 @@ static void keep_layout(const Fig *f, FigLayout *lay, float x, float y)
     for (int i = 0; i < lay->n; i++) {
         const Panel *p = &f->p[i];
         FigPanelBox *b = &lay->p[i];
+        memset(b, 0, sizeof *b);
         b->q = p->q;
         b->head = p->head;
         b->flip = p->flip;
@@ -1163,6 +1228,11 @@ void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, fl
         graphfig_measure(ren, t, o->cell > 0 ? o->cell : GRAPH_NODE, w, h);
         return;
     }
+    if (o->view == FIG_SPEECH) {
+        *w = SPEECHFIG_W;
+        *h = SPEECHFIG_H;
+        return;
+    }
     build(&fig_scratch, ren, t, o);
     layout(ren, t, &fig_scratch, 0, 0, 0);
     *w = fig_scratch.w;
@@ -1171,6 +1241,10 @@ void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, fl
 
 void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float y, FigLayout *lay)
 {
+    if (o->view == FIG_SPEECH) {
+        speechfig_draw(ren, t, o, x, y, lay);
+        return;
+    }
     if (o->view == FIG_CROSS) {
         float w, h;
         cross_figure(ren, o, x, y, 1, &w, &h, lay);
@@ -1190,6 +1264,7 @@ void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float 
             lay->x = x; lay->y = y; lay->w = w; lay->h = h; lay->cell = node;
             for (int i = 0; i < n && i < FIG_MAX_LAYOUT; i++) {
                 FigPanelBox *b = &lay->p[lay->n++];
+                memset(b, 0, sizeof *b);
                 b->q = FQ_PATCH;
                 b->head = o->head;
                 b->mx = xy[2 * i];
@@ -1250,7 +1325,7 @@ float fig_fit_cell(Ren *ren, const AttnTrace *t, const FigOptions *o, float w, f
     /* the size grows with the cell size, so the largest cell that fits is found by halving.
      * Text that does not scale (a long title, a footer) may be wider than the room: only
      * growth beyond the figure's size at the smallest cell counts against the room. */
-    if (o->view == FIG_CROSS) return o->cell > 0 ? o->cell : 46.0f; /* crossfig keeps its own size */
+    if (o->view == FIG_CROSS || o->view == FIG_SPEECH) return o->cell > 0 ? o->cell : 46.0f; /* they keep their own size */
     if (o->view == FIG_GRAPH) {
         /* the largest node size, 12..48, with which the graph fits */
         float best = 12.0f;
@@ -1292,7 +1367,8 @@ int fig_layout_hit(const FigLayout *lay, float x, float y, FigHit *hit)
     for (int i = 0; i < lay->n; i++) {
         const FigPanelBox *b = &lay->p[i];
         if (x < b->mx || y < b->my) continue;
-        int c = (int)((x - b->mx) / lay->cell), r = (int)((y - b->my) / lay->cell);
+        float cw = b->cw > 0 ? b->cw : lay->cell, ch = b->ch > 0 ? b->ch : lay->cell;
+        int c = (int)((x - b->mx) / cw), r = (int)((y - b->my) / ch);
         if (r >= b->rows || c >= b->cols) continue;
         hit->q = b->q;
         hit->head = b->head;
@@ -1312,8 +1388,9 @@ int fig_layout_cell(const FigLayout *lay, int panel, int row, int col, float *x,
     int r = row - b->r0, c = col - b->c0;
     int sr = b->flip ? c : r, sc = b->flip ? r : c;
     if (sr < 0 || sc < 0 || sr >= b->rows || sc >= b->cols) return 0;
-    *x = b->mx + sc * lay->cell;
-    *y = b->my + sr * lay->cell;
-    *size = lay->cell;
+    float cw = b->cw > 0 ? b->cw : lay->cell, ch = b->ch > 0 ? b->ch : lay->cell;
+    *x = b->mx + sc * cw;
+    *y = b->my + sr * ch;
+    *size = fminf(cw, ch);
     return 1;
 }

@@ -28,6 +28,10 @@ typedef enum {
     FIG_BLOCK,    /* one Transformer block's stages, from its input to its output */
     FIG_CROSS,    /* encoder-decoder attention over a sentence pair (crossfig.h) */
     FIG_GRAPH,    /* the tokens as a graph, the query's weights on its edges (graphfig.h) */
+    FIG_COMPARE,  /* the mask, full attention and attention under the mask side by side, with
+                     the number of scores each computes (needs FigOptions.unmasked) */
+    FIG_SPEECH,   /* a sound's waveform with its frames, the frame features, and the query
+                     frame's weights over time, full and under the mask (speechfig.h) */
     FIG_COUNT
 } FigView;
 
@@ -50,6 +54,8 @@ typedef struct {
     int layer;          /* 0-based block shown */
     const CrossTrace *cross; /* encoder-decoder attention, for FIG_CROSS (borrowed; NULL: none) */
     const char *const *cross_src, *const *cross_tgt; /* its words (borrowed) */
+    const AttnTrace *unmasked; /* the same scene without its mask, for FIG_COMPARE and
+                                  FIG_SPEECH (borrowed; NULL: not computed) */
 } FigOptions;
 
 FigOptions fig_options_default(void);
@@ -106,6 +112,7 @@ typedef struct {
     int rows, cols;        /* cells drawn */
     int r0, c0;            /* the first data row and column drawn */
     int data_rows, data_cols;
+    float cw, ch;          /* cells of cw x ch logical pixels; 0: squares of FigLayout.cell */
 } FigPanelBox;
 
 typedef struct {
@@ -137,6 +144,14 @@ int fig_layout_cell(const FigLayout *lay, int panel, int row, int col, float *x,
 
 /* A number as cells show it: two decimals (fewer for large values), a true minus sign. */
 void fig_format_num(char *out, size_t len, float v);
+
+/* 1234567 as "1,234,567"; a byte count as "3.8 MB". */
+void fig_format_count(char *out, size_t len, long long v);
+void fig_format_bytes(char *out, size_t len, double bytes);
+
+/* FIG_COMPARE and FIG_SPEECH show full attention beside the mask up to this many tokens;
+ * the caller computes FigOptions.unmasked. */
+#define FIG_COMPARE_MAX_N 1024
 
 /* The title the figure carries, e.g. "head 2 · α′ = softmax(QKᵀ/√8) · causal mask". */
 void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o);

@@ -418,6 +418,7 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
     o.view = view;
     o.query = app->query;
     o.block = app->have_block ? &app->block : NULL;
+    o.unmasked = app->have_unmasked ? &app->unmasked : NULL;
     o.cross = app->have_cross ? &app->cross : NULL;
     o.cross_src = app->cross_scene.src_words;
     o.cross_tgt = app->cross_scene.tgt_words;
@@ -425,8 +426,8 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
     if (view != FIG_WEIGHTS && view != FIG_SCORES && view != FIG_SCALED && view != FIG_MASK && view != FIG_HEADS) {
         o.k0 = o.kn = 0;
     }
-    if (view == FIG_CROSS) {
-        /* the encoder-decoder figure keeps its proportions: the whole of it shrinks to fit */
+    if (view == FIG_CROSS || view == FIG_SPEECH) {
+        /* these figures keep their proportions: the whole of it shrinks to fit */
         if (lay->n_figs >= UI_MAX_FIGS) return;
         float fw, fh, s0 = ren_scale(ren);
         fig_measure(ren, &app->trace, &o, &fw, &fh);
@@ -447,9 +448,9 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
         lay->fig_rects[lay->n_figs++] = r;
         return;
     }
-    if (view == FIG_PICTURE || view == FIG_CNN || view == FIG_HEADS || view == FIG_BLOCK) {
+    if (view == FIG_PICTURE || view == FIG_CNN || view == FIG_HEADS || view == FIG_BLOCK || view == FIG_COMPARE) {
         /* several panels: the number a row that gives the largest cells in this space */
-        int most = view == FIG_HEADS ? (app->trace.heads < 4 ? app->trace.heads : 4) : view == FIG_PICTURE ? 3
+        int most = view == FIG_HEADS ? (app->trace.heads < 4 ? app->trace.heads : 4) : view == FIG_PICTURE || view == FIG_COMPARE ? 3
                  : view == FIG_BLOCK ? 4 : 2;
         if (view == FIG_HEADS && app->tab != TAB_HEADS) most = 0; /* the overview keeps the usual grid */
         fig_fit_columns(ren, &app->trace, &o, r.w, r.h, most);

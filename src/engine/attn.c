@@ -62,6 +62,7 @@ static size_t clone_arrays(AttnScene *out, char *base, const AttnScene *s)
     out->features = clone_part(base, &at, s->features, n * s->d_feature * fl);
     out->embed = clone_part(base, &at, s->embed, (size_t)s->d_feature * s->d_model * fl);
     out->picture = clone_part(base, &at, s->picture, (size_t)s->picture_w * s->picture_h * 3);
+    out->wave = clone_part(base, &at, s->wave, (size_t)s->wave_n * fl);
     out->edges = clone_part(base, &at, s->edges, (size_t)s->n_edges * 2 * sizeof(int));
     out->mask_matrix = clone_part(base, &at, s->mask_matrix, n * n);
     out->params.wq = clone_part(base, &at, s->params.wq, hdm * fl);
@@ -85,6 +86,45 @@ int attn_scene_clone(AttnScene *out, void **mem, const AttnScene *s)
     *out = c;
     *mem = block;
     return 0;
+}
+
+int attn_forward_unmasked(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
+{
+    AttnScene full = *s;
+    full.mask = ATTN_MASK_NONE;
+    full.mask_param = 0;
+    full.mask_matrix = NULL;
+    full.edges = NULL;
+    full.n_edges = 0;
+    return attn_forward(t, &full, err, errlen);
+}
+
+void attn_cost(AttnCost *out, const AttnTrace *t)
+{
+    long long n = t->n, allowed = 0;
+    switch (t->mask) {
+    case ATTN_MASK_NONE: allowed = n * n; break;
+    case ATTN_MASK_CAUSAL: allowed = n * (n + 1) / 2; break;
+    case ATTN_MASK_PADDING: allowed = n * (n - (t->mask_param < n ? t->mask_param : n)); break;
+    case ATTN_MASK_WINDOW:
+        for (long long i = 0; i < n; i++) {
+            long long lo = i - t->mask_param, hi = i + t->mask_param;
+            allowed += (hi < n ? hi : n - 1) - (lo > 0 ? lo : 0) + 1;
+        }
+        break;
+    default:
+        if (t->mask_matrix)
+            for (size_t c = 0; c < (size_t)(n * n); c++) allowed += t->mask_matrix[c] != 0;
+        else
+            for (int i = 0; i < t->n; i++)
+                for (int j = 0; j < t->n; j++) allowed += attn_allowed(t, i, j);
+        break;
+    }
+    out->n = n;
+    out->full = n * n;
+    out->allowed = allowed;
+    out->full_bytes = 8.0 * (double)out->full;
+    out->allowed_bytes = 8.0 * (double)allowed;
 }
 
 /* ---------------------------------------------------------------- names */
@@ -220,6 +260,10 @@ int attn_check(const AttnScene *s, char *err, size_t errlen)
     if (s->grid_w < 0 || s->grid_w > ATTN_MAX_N) return fail(err, errlen, "grid width %d is outside 0..%d", s->grid_w, ATTN_MAX_N);
     if (s->picture && (s->picture_w < 1 || s->picture_h < 1 || s->picture_w > 16384 || s->picture_h > 16384 || s->patch < 1))
         return fail(err, errlen, "a picture of %d x %d pixels with patch %d cannot be shown", s->picture_w, s->picture_h, s->patch);
+    if (s->wave && (s->wave_n < 1 || s->wave_n > ATTN_MAX_WAVE || s->wave_rate < 1 || s->frame_len < 1 || s->frame_hop < 1))
+        return fail(err, errlen, "a sound of %d samples at %d Hz (frames of %d, hop %d) cannot be shown; at most %d samples",
+                    s->wave_n, s->wave_rate, s->frame_len, s->frame_hop, ATTN_MAX_WAVE);
+    if (s->wave && check_values(s->wave, (size_t)s->wave_n, "sound samples", err, errlen)) return -1;
     if (s->params.wq && check_values(s->params.wq, hd, "Wq", err, errlen)) return -1;
     if (s->params.wk && check_values(s->params.wk, hd, "Wk", err, errlen)) return -1;
     if (s->params.wv && check_values(s->params.wv, hd, "Wv", err, errlen)) return -1;
@@ -423,6 +467,7 @@ static void layout(AttnTrace *t, HeadScratch *hs, Scratch *scratch, Carver *cv, 
     t->a = CARVE(cv, float, (size_t)n * dm);
     t->features = s->features ? CARVE(cv, float, (size_t)n * s->d_feature) : NULL;
     t->picture = s->picture ? CARVE(cv, unsigned char, (size_t)s->picture_w * s->picture_h * 3) : NULL;
+    t->wave = s->wave ? CARVE(cv, float, (size_t)s->wave_n) : NULL;
     t->embed = s->features ? CARVE(cv, float, (size_t)s->d_feature * dm) : NULL;
     t->pe = CARVE(cv, float, (size_t)n * dm);
     t->x = CARVE(cv, float, (size_t)n * dm);
@@ -756,6 +801,11 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
     t->picture_h = s->picture ? s->picture_h : 0;
     t->patch = s->picture ? s->patch : 0;
     if (s->picture) memcpy(t->picture, s->picture, (size_t)s->picture_w * s->picture_h * 3);
+    t->wave_n = s->wave ? s->wave_n : 0;
+    t->wave_rate = s->wave ? s->wave_rate : 0;
+    t->frame_len = s->wave ? s->frame_len : 0;
+    t->frame_hop = s->wave ? s->frame_hop : 0;
+    if (s->wave) memcpy(t->wave, s->wave, sizeof(float) * (size_t)s->wave_n);
     if (t->d_feature) {
         /* pixels or patches: a = features E, the patch embedding (seeded random, scaled so
          * that a has about unit size whatever the number of features) */

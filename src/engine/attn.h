@@ -25,6 +25,7 @@
 #define ATTN_MAX_CELLS (8LL * 4096 * 4096) /* heads * N * N: score and weight cells in all */
 #define ATTN_MAX_PARAMS (16LL * 1024 * 1024) /* heads * d_model * d_head: numbers in each of Wq, Wk, Wv, Wo */
 #define ATTN_MAX_TEMPERATURE 1e6f
+#define ATTN_MAX_WAVE (192000 * 60) /* samples of a sound shown with its frames: 60 s at 192 kHz */
 #define ATTN_MIN_TEMPERATURE 1e-6f
 
 typedef enum { ATTN_SCORE_DOT, ATTN_SCORE_SCALED, ATTN_SCORE_ADDITIVE } AttnScore;
@@ -65,6 +66,10 @@ typedef struct {
     int grid_w;              /* tokens per row of a 2-D grid (pictures), 0 for a sequence */
     const unsigned char *picture; /* the picture the tokens came from (RGB), for display */
     int picture_w, picture_h, patch; /* its size, and the pixels per token side */
+    const float *wave;       /* the sound the tokens (frames) came from, mono, for display */
+    int wave_n, wave_rate;   /* its samples and samples a second */
+    int frame_len, frame_hop;/* samples a frame and between frame starts: token i covers
+                                samples i*frame_hop .. i*frame_hop+frame_len-1 */
     int d_model, heads, d_head;
     int d_att;               /* additive scoring's hidden size; 0 means d_head */
     AttnScore score;
@@ -122,6 +127,8 @@ typedef struct {
     float *features;         /* n x d_feature, when a came from features (else NULL) */
     unsigned char *picture;  /* picture_w x picture_h RGB, when the tokens are a picture's */
     int picture_w, picture_h, patch;
+    float *wave;             /* wave_n samples when the tokens are a sound's frames, else NULL */
+    int wave_n, wave_rate, frame_len, frame_hop;
     float *embed;            /* d_feature x d_model, likewise */
     unsigned char *mask_matrix; /* n x n for GRAPH and CUSTOM masks, else NULL
                                    (use attn_allowed, which covers every kind) */
@@ -135,7 +142,7 @@ typedef struct {
     size_t mem_size;
 } AttnTrace;
 
-/* A deep copy of s: every array it points to (tokens, vectors, features, picture, edges,
+/* A deep copy of s: every array it points to (tokens, vectors, features, picture, sound, edges,
  * mask, explicit tensors) is copied into one allocation, *mem, which the caller frees; out
  * points into it and no longer borrows anything from s. Sizes are taken from s, which must
  * pass attn_check. Returns 0, or -1 when memory ran out (nothing allocated). */
@@ -148,6 +155,10 @@ int attn_check(const AttnScene *s, char *err, size_t errlen);
 /* Computes the scene into t (zero-initialise t before the first call). Returns 0, or -1
  * with a message in err (t is then left empty). */
 int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen);
+
+/* Computes the scene as if it had no mask (the same tokens, weights and seed), for showing
+ * full attention beside a masked one. As attn_forward otherwise. */
+int attn_forward_unmasked(AttnTrace *t, const AttnScene *s, char *err, size_t errlen);
 
 /* Frees everything a trace owns and zeroes it. */
 void attn_trace_free(AttnTrace *t);
@@ -172,6 +183,16 @@ void attn_seeded_fill(float *out, int rows, int cols, float scale, uint64_t seed
  * d - d/2 dimensions. */
 void attn_posenc_fill(float *out, AttnPosenc kind, int n, int d, uint64_t seed);
 void attn_posenc_fill_grid(float *out, AttnPosenc kind, int n, int d, uint64_t seed, int grid_w);
+
+/* What attention over a trace costs, per head: full attention scores every pair (N²); an
+ * implementation that skips masked pairs scores only the allowed ones (for a window of ±w,
+ * N(2w+1) less the pairs cut off at the ends). Bytes count the scores and the weights as
+ * 4-byte floats. */
+typedef struct {
+    long long n, full, allowed;
+    double full_bytes, allowed_bytes;
+} AttnCost;
+void attn_cost(AttnCost *out, const AttnTrace *t);
 
 /* Names for the command line, titles and JSON. */
 const char *attn_score_name(AttnScore s);   /* "dot", "scaled", "additive" */

@@ -17,7 +17,7 @@
 
 const char *const scene_keys[] = {"text", "heads", "d-model", "d-head", "d-att", "score",
                                   "mask", "posenc", "norm", "temperature", "seed",
-                                  "weights", "vectors", "image", "patch", "grid", "layers", "d-ff", "cross", "cross-score", NULL};
+                                  "weights", "vectors", "image", "patch", "grid", "audio", "win-ms", "hop-ms", "bands", "layers", "d-ff", "cross", "cross-score", NULL};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -54,6 +54,9 @@ void scene_spec_init(SceneSpec *sp)
     sp->text = dup_str("I saw a saw");
     sp->patch = 16;
     sp->grid = 8;
+    sp->win_ms = 25.0f;
+    sp->hop_ms = 10.0f;
+    sp->bands = 8;
     snprintf(sp->cross, sizeof sp->cross, "french");
     sp->cross_score = CROSS_SCORE_DOT;
 }
@@ -63,8 +66,11 @@ void scene_picture_free(SceneSpec *sp)
     tok_free(&sp->pic_labels);
     free(sp->features);
     free(sp->picture);
+    free(sp->wave);
     sp->features = NULL;
     sp->picture = NULL;
+    sp->wave = NULL;
+    sp->wave_n = sp->wave_rate = sp->frame_len = sp->frame_hop = 0;
     sp->d_feature = sp->grid_w = sp->grid_h = sp->picture_w = sp->picture_h = 0;
     sp->picture_note[0] = 0;
     sp->picture_from[0] = 0;
@@ -89,6 +95,7 @@ void scene_spec_free(SceneSpec *sp)
     free_loaded(sp);
     scene_picture_free(sp);
     free(sp->image);
+    free(sp->audio);
     attn_trace_free(&sp->preset);
     free(sp->text);
     free(sp->mask_file);
@@ -118,6 +125,17 @@ static int set_int(int *slot, const char *key, const char *v, long lo, long hi, 
     if (r == -1) return fail(err, errlen, "--%s: '%s' is not a whole number", key, v);
     if (r == -2) return fail(err, errlen, "--%s: %s is outside the limit %ld..%ld", key, v, lo, hi);
     *slot = (int)x;
+    return 0;
+}
+
+static int set_float(float *slot, const char *key, const char *v, float lo, float hi, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(x)) return fail(err, errlen, "--%s: '%s' is not a number", key, v);
+    if (x < lo || x > hi) return fail(err, errlen, "--%s: %s is outside the limit %g..%g", key, v, (double)lo, (double)hi);
+    *slot = (float)x;
     return 0;
 }
 
@@ -230,8 +248,18 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
     if (strcmp(key, "image") == 0) {
         if (!*v) return fail(err, errlen, "--image: empty value (allowed: FILE|example:NAME|none)");
         if (set_str(&sp->image, strcmp(v, "none") == 0 ? NULL : v)) return fail(err, errlen, "out of memory");
+        if (sp->image) set_str(&sp->audio, NULL);
         return 0;
     }
+    if (strcmp(key, "audio") == 0) {
+        if (!*v) return fail(err, errlen, "--audio: empty value (allowed: FILE.wav|example:NAME|none)");
+        if (set_str(&sp->audio, strcmp(v, "none") == 0 ? NULL : v)) return fail(err, errlen, "out of memory");
+        if (sp->audio) set_str(&sp->image, NULL);
+        return 0;
+    }
+    if (strcmp(key, "win-ms") == 0) return set_float(&sp->win_ms, key, v, 1.0f, 1000.0f, err, errlen);
+    if (strcmp(key, "hop-ms") == 0) return set_float(&sp->hop_ms, key, v, 1.0f, 1000.0f, err, errlen);
+    if (strcmp(key, "bands") == 0) return set_int(&sp->bands, key, v, 1, 64, err, errlen);
     if (strcmp(key, "patch") == 0) return set_int(&sp->patch, key, v, 1, 64, err, errlen);
     if (strcmp(key, "grid") == 0) return set_int(&sp->grid, key, v, 1, 64, err, errlen);
     if (strcmp(key, "layers") == 0) return set_int(&sp->layers, key, v, 0, 12, err, errlen);
@@ -536,7 +564,20 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
     s->grid_w = 0;
     s->picture = NULL;
     s->picture_w = s->picture_h = s->patch = 0;
-    if (sp->image) {
+    s->wave = NULL;
+    s->wave_n = s->wave_rate = s->frame_len = s->frame_hop = 0;
+    if (sp->audio) {
+        if (!sp->features) return fail(err, errlen, "%s: the sound was not read (aud_scene_load reads sounds)", sp->audio);
+        s->n = sp->pic_labels.n;
+        s->tokens = (const char *const *)sp->pic_labels.text;
+        s->features = sp->features;
+        s->d_feature = sp->d_feature;
+        s->wave = sp->wave;
+        s->wave_n = sp->wave_n;
+        s->wave_rate = sp->wave_rate;
+        s->frame_len = sp->frame_len;
+        s->frame_hop = sp->frame_hop;
+    } else if (sp->image) {
         if (!sp->features) return fail(err, errlen, "%s: the picture was not read (img_scene_load reads pictures)", sp->image);
         s->n = sp->pic_labels.n;
         s->tokens = (const char *const *)sp->pic_labels.text;

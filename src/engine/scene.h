@@ -26,6 +26,10 @@ typedef struct {
     int layers;            /* Transformer blocks stacked after the attention, 0..12 (default 0:
                               attention alone) */
     int d_ff;              /* the blocks' MLP hidden size; 0 means 4 d_model */
+    char *audio;           /* a WAV file or "example:NAME": its frames are the tokens; NULL for
+                              none (setting audio clears image and the other way round) */
+    float win_ms, hop_ms;  /* a frame's length and the step between frames (default 25, 10) */
+    int bands;             /* features a frame: log energies in mel-spaced bands (default 8) */
     char cross[16];        /* the sentence pair of the encoder-decoder view (cross.h presets;
                               default "french") */
     int cross_score;       /* a CrossScore (default dot) */
@@ -39,6 +43,10 @@ typedef struct {
     int picture_w, picture_h;
     char picture_note[200];/* what was resized or cropped */
     char picture_from[1200];/* the settings the tokens were made with, to skip re-reading */
+    /* a sound's tokens (filled by aud_scene_load, src/audio, like a picture's: labels and
+     * features above, grid_w 0) and the sound itself, for display */
+    float *wave;
+    int wave_n, wave_rate, frame_len, frame_hop;
 
     /* filled by scene_load */
     TokList toks;
@@ -56,18 +64,19 @@ void scene_spec_free(SceneSpec *sp);
 
 /* Sets one field. Keys (as on the command line, without "--"): text, heads, d-model,
  * d-head, d-att, score, mask, posenc, norm, temperature, seed, weights, vectors, image
- * (FILE, example:NAME or none), patch, grid, layers, d-ff, cross, cross-score.
+ * (FILE, example:NAME or none), patch, grid, audio (FILE, example:NAME or none), win-ms,
+ * hop-ms, bands, layers, d-ff, cross, cross-score.
  * Returns 0, or -1 with a message naming the key, the bad value and what is allowed. */
 int scene_set(SceneSpec *sp, const char *key, const char *value, char *err, size_t errlen);
 
 /* Every key scene_set knows, NULL-terminated. */
 extern const char *const scene_keys[];
 
-/* Frees the picture's tokens (scene_spec_free does it too). */
+/* Frees the picture's or the sound's tokens (scene_spec_free does it too). */
 void scene_picture_free(SceneSpec *sp);
 
-/* Tokenises the text (or takes the picture's tokens, which img_scene_load must have filled
- * when image is set), reads the files the spec names (relative paths against base_dir,
+/* Tokenises the text (or takes the picture's or sound's tokens, which img_scene_load or
+ * aud_scene_load must have filled when image or audio is set), reads the files the spec names (relative paths against base_dir,
  * or the current directory when NULL), and fills sp->scene ready for attn_forward.
  * Returns 0; -1 when a named file cannot be read or is malformed ("FILE:LINE:COLUMN:
  * message" in err); -2 when a value is bad (the text, or a size beyond the limits). */
