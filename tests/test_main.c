@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SUITES(X) X(tok) X(attn) X(scene) X(cmap) X(outfile) X(render) X(export) X(cli) X(explain) X(scenefile) X(window) X(app) X(lesson) X(player) X(img) X(picture) X(block) X(cross) X(compute) X(graph) X(audio)
+#define SUITES(X) X(tok) X(attn) X(scene) X(cmap) X(outfile) X(render) X(export) X(cli) X(explain) X(scenefile) X(window) X(app) X(lesson) X(player) X(img) X(picture) X(block) X(cross) X(compute) X(graph) X(audio) X(speech)
 #define DECLARE(s) void suite_##s(void);
 SUITES(DECLARE)
 

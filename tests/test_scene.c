@@ -113,7 +113,7 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
         {"weights", "identity"}, {"vectors", "v.txt"}, {"image", "example:ducks"}, {"patch", "4"},
         {"grid", "12"}, {"layers", "3"}, {"d-ff", "64"}, {"cross", "german"},
         {"cross-score", "additive"}, {"audio", "none"}, {"win-ms", "30.5"}, {"hop-ms", "12"},
-        {"bands", "16"},
+        {"bands", "16"}, {"graph", "none"},
     };
     SceneSpec sp;
     scene_spec_init(&sp);
@@ -151,6 +151,7 @@ static void test_set_every_key_accepts_a_good_value_and_sets_its_field(void)
     EXPECT(sp.win_ms == 30.5f);
     EXPECT(sp.hop_ms == 12.0f);
     EXPECT_INT(sp.bands, 16);
+    EXPECT(sp.graph == NULL);
     scene_spec_free(&sp);
 }
 
@@ -284,7 +285,6 @@ static void test_set_refuses_bad_masks_with_what_is_wrong(void)
     EXPECT_REFUSED(&sp, "mask", "window:", "--mask", "whole number");
     EXPECT_REFUSED(&sp, "mask", "padding", "--mask", "padding needs a number");
     EXPECT_REFUSED(&sp, "mask", "window", "--mask", "window needs a number");
-    EXPECT_REFUSED(&sp, "mask", "graph", "--mask", "graph needs a file");
     EXPECT_REFUSED(&sp, "mask", "graph:", "--mask", "graph needs a file");
     EXPECT_REFUSED(&sp, "mask", "custom", "--mask", "custom needs a file");
     EXPECT_REFUSED(&sp, "mask", "causal:2", "--mask", "'causal:2'",

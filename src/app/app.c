@@ -213,6 +213,42 @@ static void open_sound(App *app, const char *path)
     app_status(app, 1, "%s", msg);
 }
 
+/* A graph file (.graph) dropped on the window becomes the input, shown on the graph tab
+ * with its edges as the mask. A graph that cannot be read leaves the scene as it was. */
+static void open_graph(App *app, const char *path)
+{
+    SceneSpec *sp = &app->spec;
+    AttnScene keep = sp->scene;
+    char *old_graph = sp->graph, *old_audio = sp->audio, *old_image = sp->image, *old_mask = sp->mask_file, err[300];
+    sp->graph = sp->audio = sp->image = NULL;
+    sp->mask_file = NULL;
+    if (scene_set(sp, "graph", path, err, sizeof err) == 0) {
+        app_drop_edits(app);
+        if (app_recompute(app) == 0) {
+            free(old_graph);
+            free(old_audio);
+            free(old_image);
+            free(old_mask);
+            app->tab = TAB_GRAPH;
+            app->query = 0;
+            app->lesson_on = 0;
+            app_status(app, 0, "%s: %d nodes, %d edges · click a node to make it the query", path, sp->graph_in.n,
+                       sp->graph_in.n_edges);
+            return;
+        }
+        memcpy(err, app->status, sizeof err < sizeof app->status ? sizeof err : sizeof app->status);
+        err[sizeof err - 1] = 0;
+    }
+    free(sp->graph);
+    sp->graph = old_graph;
+    sp->audio = old_audio;
+    sp->image = old_image;
+    sp->mask_file = old_mask;
+    sp->scene = keep;
+    app_recompute(app);
+    app_status(app, 1, "%s", err);
+}
+
 /* A new trace is in place: keep the query and head inside it. */
 static void trace_arrived(App *app)
 {
@@ -1024,6 +1060,8 @@ void app_apply(App *app, const Action *a)
             }
         } else if (dot && (strcmp(dot, ".wav") == 0 || strcmp(dot, ".WAV") == 0)) {
             open_sound(app, a->text);
+        } else if (dot && strcmp(dot, ".graph") == 0) {
+            open_graph(app, a->text);
         } else if (app_open_scene(app, a->text) == 0) {
             app->lesson_on = 0;
         }

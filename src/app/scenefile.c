@@ -243,6 +243,8 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
         if (sp->mask_file)
             out_printf(b, "mask = %s:%s\n", s->mask == ATTN_MASK_GRAPH ? "graph" : "custom",
                        sp->mask_file);
+        else if (s->mask == ATTN_MASK_GRAPH && sp->graph)
+            out_printf(b, "mask = graph\n"); /* the input graph's own edges */
     } else {
         attn_mask_spec(v, sizeof v, s->mask, s->mask_param);
         out_printf(b, "mask = %s\n", v);
@@ -260,6 +262,7 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
     put_line(b, "vectors", sp->vectors_file ? sp->vectors_file : "hash");
     put_line(b, "image", sp->image ? sp->image : "none");
     put_line(b, "audio", sp->audio ? sp->audio : "none");
+    put_line(b, "graph", sp->graph ? sp->graph : "none");
     out_printf(b, "win-ms = %g\nhop-ms = %g\nbands = %d\n", (double)sp->win_ms, (double)sp->hop_ms, sp->bands);
     out_printf(b, "patch = %d\ngrid = %d\nlayers = %d\nd-ff = %d\n", sp->patch, sp->grid, sp->layers, sp->d_ff);
     out_printf(b, "cross = %s\ncross-score = %s\n", sp->cross, cross_score_name((CrossScore)sp->cross_score));

@@ -17,7 +17,7 @@
 
 const char *const scene_keys[] = {"text", "heads", "d-model", "d-head", "d-att", "score",
                                   "mask", "posenc", "norm", "temperature", "seed",
-                                  "weights", "vectors", "image", "patch", "grid", "audio", "win-ms", "hop-ms", "bands", "layers", "d-ff", "cross", "cross-score", NULL};
+                                  "weights", "vectors", "image", "patch", "grid", "audio", "win-ms", "hop-ms", "bands", "graph", "layers", "d-ff", "cross", "cross-score", NULL};
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -78,6 +78,7 @@ void scene_picture_free(SceneSpec *sp)
 
 static void free_loaded(SceneSpec *sp)
 {
+    graph_free(&sp->graph_in);
     tok_free(&sp->toks);
     free(sp->vectors);
     free(sp->edges);
@@ -96,6 +97,7 @@ void scene_spec_free(SceneSpec *sp)
     scene_picture_free(sp);
     free(sp->image);
     free(sp->audio);
+    free(sp->graph);
     attn_trace_free(&sp->preset);
     free(sp->text);
     free(sp->mask_file);
@@ -226,6 +228,13 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
             s->mask_param = (int)x;
             return 0;
         }
+        if (kl == 5 && strncmp(v, "graph", 5) == 0 && !arg) {
+            /* the input graph's own edges (scene_load refuses it without a graph input) */
+            free(sp->mask_file);
+            sp->mask_file = NULL;
+            s->mask = ATTN_MASK_GRAPH;
+            return 0;
+        }
         if ((kl == 5 && strncmp(v, "graph", 5) == 0) || (kl == 6 && strncmp(v, "custom", 6) == 0)) {
             if (!arg || !*arg) return fail(err, errlen, "--mask: %.*s needs a file, as in %.*s:edges.txt", (int)kl, v, (int)kl, v);
             if (set_str(&sp->mask_file, arg)) return fail(err, errlen, "out of memory");
@@ -248,13 +257,43 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
     if (strcmp(key, "image") == 0) {
         if (!*v) return fail(err, errlen, "--image: empty value (allowed: FILE|example:NAME|none)");
         if (set_str(&sp->image, strcmp(v, "none") == 0 ? NULL : v)) return fail(err, errlen, "out of memory");
-        if (sp->image) set_str(&sp->audio, NULL);
+        if (sp->image) {
+            set_str(&sp->audio, NULL);
+            set_str(&sp->graph, NULL);
+        }
+        return 0;
+    }
+    if (strcmp(key, "graph") == 0) {
+        if (!*v) return fail(err, errlen, "--graph: empty value (allowed: FILE|example:NAME|none)");
+        if (strncmp(v, "example:", 8) == 0 && !graph_builtin_text(v + 8)) {
+            char names[160] = "";
+            for (int i = 0; graph_builtin_names[i]; i++) {
+                strncat(names, "example:", sizeof names - strlen(names) - 1);
+                strncat(names, graph_builtin_names[i], sizeof names - strlen(names) - 2);
+                if (graph_builtin_names[i + 1]) strncat(names, "|", sizeof names - strlen(names) - 1);
+            }
+            return fail(err, errlen, "--graph: no example '%s' (allowed: FILE|%s|none)", v + 8, names);
+        }
+        if (set_str(&sp->graph, strcmp(v, "none") == 0 ? NULL : v)) return fail(err, errlen, "out of memory");
+        if (sp->graph) {
+            set_str(&sp->image, NULL);
+            set_str(&sp->audio, NULL);
+            /* the graph's edges are its mask */
+            free(sp->mask_file);
+            sp->mask_file = NULL;
+            s->mask = ATTN_MASK_GRAPH;
+        } else if (s->mask == ATTN_MASK_GRAPH && !sp->mask_file) {
+            s->mask = ATTN_MASK_NONE;
+        }
         return 0;
     }
     if (strcmp(key, "audio") == 0) {
         if (!*v) return fail(err, errlen, "--audio: empty value (allowed: FILE.wav|example:NAME|none)");
         if (set_str(&sp->audio, strcmp(v, "none") == 0 ? NULL : v)) return fail(err, errlen, "out of memory");
-        if (sp->audio) set_str(&sp->image, NULL);
+        if (sp->audio) {
+            set_str(&sp->image, NULL);
+            set_str(&sp->graph, NULL);
+        }
         return 0;
     }
     if (strcmp(key, "win-ms") == 0) return set_float(&sp->win_ms, key, v, 1.0f, 1000.0f, err, errlen);
@@ -588,6 +627,24 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
         s->picture_w = sp->picture_w;
         s->picture_h = sp->picture_h;
         s->patch = sp->patch;
+    } else if (sp->graph) {
+        int r;
+        if (strncmp(sp->graph, "example:", 8) == 0) {
+            r = graph_builtin(&sp->graph_in, sp->graph + 8, err, errlen);
+        } else {
+            size_t len;
+            char *buf = read_file(sp->graph, base_dir, &len, full, sizeof full, err, errlen);
+            if (!buf) return -1;
+            r = graph_parse(&sp->graph_in, buf, len, full, err, errlen);
+            free(buf);
+        }
+        if (r) return -1;
+        s->n = sp->graph_in.n;
+        s->tokens = (const char *const *)sp->graph_in.labels;
+        if (sp->graph_in.d > 0) {
+            s->features = sp->graph_in.features;
+            s->d_feature = sp->graph_in.d;
+        }
     } else {
         const char *text = sp->text ? sp->text : "";
         if (tok_split(&sp->toks, text, strlen(text), tokerr, sizeof tokerr)) {
@@ -615,10 +672,16 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
         if (r) return -1;
         s->vectors = sp->vectors;
     }
-    if (s->mask == ATTN_MASK_GRAPH || s->mask == ATTN_MASK_CUSTOM) {
+    if (s->mask == ATTN_MASK_GRAPH && !sp->mask_file && sp->graph && !sp->image && !sp->audio) {
+        s->edges = sp->graph_in.edges;
+        s->n_edges = sp->graph_in.n_edges;
+    } else if (s->mask == ATTN_MASK_GRAPH || s->mask == ATTN_MASK_CUSTOM) {
         size_t len;
         if (!sp->mask_file) {
-            fail(err, errlen, "--mask: the %s mask needs a file", s->mask == ATTN_MASK_GRAPH ? "graph" : "custom");
+            if (s->mask == ATTN_MASK_GRAPH)
+                fail(err, errlen, "--mask: the graph mask needs a graph input (--graph) or a file (graph:FILE)");
+            else
+                fail(err, errlen, "--mask: the custom mask needs a file (custom:FILE)");
             return -2;
         }
         char *buf = read_file(sp->mask_file, base_dir, &len, full, sizeof full, err, errlen);

@@ -9,6 +9,7 @@
 #define ATTN_SCENE_H
 
 #include "attn.h"
+#include "graph.h"
 #include "tok.h"
 
 #include <stddef.h>
@@ -28,6 +29,10 @@ typedef struct {
     int d_ff;              /* the blocks' MLP hidden size; 0 means 4 d_model */
     char *audio;           /* a WAV file or "example:NAME": its frames are the tokens; NULL for
                               none (setting audio clears image and the other way round) */
+    char *graph;           /* a graph file (graph.h's format) or "example:NAME": its nodes are the
+                              tokens, their features the inputs, and "mask = graph" (which
+                              setting it chooses) its edges; NULL for none. Image, audio and
+                              graph replace each other. */
     float win_ms, hop_ms;  /* a frame's length and the step between frames (default 25, 10) */
     int bands;             /* features a frame: log energies in mel-spaced bands (default 8) */
     char cross[16];        /* the sentence pair of the encoder-decoder view (cross.h presets;
@@ -49,6 +54,7 @@ typedef struct {
     int wave_n, wave_rate, frame_len, frame_hop;
 
     /* filled by scene_load */
+    Graph graph_in;        /* the graph read from graph */
     TokList toks;
     float *vectors;        /* n x d_model */
     int *edges;            /* 2 * n_edges */
@@ -65,7 +71,7 @@ void scene_spec_free(SceneSpec *sp);
 /* Sets one field. Keys (as on the command line, without "--"): text, heads, d-model,
  * d-head, d-att, score, mask, posenc, norm, temperature, seed, weights, vectors, image
  * (FILE, example:NAME or none), patch, grid, audio (FILE, example:NAME or none), win-ms,
- * hop-ms, bands, layers, d-ff, cross, cross-score.
+ * hop-ms, bands, graph (FILE, example:NAME or none), layers, d-ff, cross, cross-score.
  * Returns 0, or -1 with a message naming the key, the bad value and what is allowed. */
 int scene_set(SceneSpec *sp, const char *key, const char *value, char *err, size_t errlen);
 
