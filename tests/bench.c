@@ -4,6 +4,8 @@
  * Prints one line per case: "bench: NAME median_ms=... peak_mb=...". */
 #include "../src/app/app.h"
 #include "../src/app/compute.h"
+#include "../src/audio/audio.h"
+#include "../src/audio/audscene.h"
 #include "../src/app/export.h"
 #include "../src/draw/ui.h"
 #include "../src/engine/attn.h"
@@ -294,10 +296,58 @@ static double bench_background(int runs)
     return m;
 }
 
+/* A 10 s sound (the synthesised speech, repeated) written as a WAV file, then read, framed
+ * (25 ms every 10 ms: 998 frames) and attended with one head of d_head 16, with full
+ * attention (window < 0) or a window of ±window frames. Returns the median time of the
+ * whole: reading, framing, attention. */
+static double bench_speech(int window, int runs)
+{
+    char err[300], path[256], mask[32];
+    AudClip one, ten;
+    if (aud_synth(&one, "speech", err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+    ten.rate = one.rate;
+    ten.n = one.rate * 10;
+    ten.samples = malloc(sizeof(float) * (size_t)ten.n);
+    for (int i = 0; i < ten.n; i++) ten.samples[i] = one.samples[i % one.n];
+    snprintf(path, sizeof path, "/tmp/attnlab-bench-%d.wav", (int)getpid());
+    if (aud_write_wav(&ten, path, err, sizeof err)) { fprintf(stderr, "%s\n", err); exit(1); }
+    aud_clip_free(&one);
+    aud_clip_free(&ten);
+    SceneSpec sp;
+    scene_spec_init(&sp);
+    snprintf(mask, sizeof mask, window < 0 ? "none" : "window:%d", window);
+    scene_set(&sp, "audio", path, err, sizeof err);
+    scene_set(&sp, "mask", mask, err, sizeof err);
+    scene_set(&sp, "heads", "1", err, sizeof err);
+    scene_set(&sp, "d-model", "16", err, sizeof err);
+    scene_set(&sp, "d-head", "16", err, sizeof err);
+    AttnTrace t;
+    memset(&t, 0, sizeof t);
+    double *ms = malloc(sizeof *ms * (size_t)runs);
+    for (int k = 0; k < runs; k++) {
+        scene_picture_free(&sp); /* read and frame the sound every time */
+        double t0 = now_ms();
+        if (aud_scene_load(&sp, NULL, err, sizeof err) || attn_forward(&t, &sp.scene, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            exit(1);
+        }
+        ms[k] = now_ms() - t0;
+        if (t.n != 998) { fprintf(stderr, "expected 998 frames, got %d\n", t.n); exit(1); }
+    }
+    double m = median(ms, runs);
+    free(ms);
+    attn_trace_free(&t);
+    scene_spec_free(&sp);
+    unlink(path);
+    return m;
+}
+
 typedef struct {
     const char *name;
     int n, heads, d_model, d_head, runs; /* n == 0: the export case */
-    int window;                          /* 0: engine only; else 1 + the AppTab drawn */
+    int window;                          /* 0: engine only; else 1 + the AppTab drawn;
+                                            for the speech cases (n == -3) the mask's
+                                            window, -1 for full attention */
 } Case;
 
 int main(void)
@@ -318,6 +368,8 @@ int main(void)
         {"picture_pixels64x64_recompute_draw_picture", -1, 1, 16, 16, 9, 1 + TAB_PICTURE},
         {"picture_pixels64x64_recompute_draw_weights", -1, 1, 16, 16, 9, 1 + TAB_WEIGHTS},
         {"picture_pixels64x64_input_and_frame_while_computing", -2, 1, 16, 16, 9, 1},
+        {"speech_10s_998frames_full", -3, 1, 16, 16, 9, -1},
+        {"speech_10s_998frames_window10", -3, 1, 16, 16, 9, 10},
     };
     printf("# attnlab bench: median of several runs after one warm-up; %ld online cpus\n",
            sysconf(_SC_NPROCESSORS_ONLN));
@@ -332,7 +384,8 @@ int main(void)
         pid_t pid = fork();
         if (pid == 0) {
             close(fd[0]);
-            double m = c->n == -2 ? bench_background(c->runs)
+            double m = c->n == -3 ? bench_speech(c->window, c->runs)
+                       : c->n == -2 ? bench_background(c->runs)
                        : c->n < 0 ? bench_picture((AppTab)(c->window - 1), c->runs)
                        : c->window ? bench_window(c->n, c->heads, c->d_model, c->d_head, (AppTab)(c->window - 1), c->runs)
                        : c->n ? bench_forward(c->n, c->heads, c->d_model, c->d_head, c->runs)

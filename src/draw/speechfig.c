@@ -193,8 +193,10 @@ static void cost_meter(const Axis *a, float y)
     fig_format_count(allowed, sizeof allowed, c.allowed);
     fig_format_bytes(fb, sizeof fb, c.full_bytes * t->heads);
     fig_format_bytes(ab, sizeof ab, c.allowed_bytes * t->heads);
-    section(a, y, "cost", t->heads == 1 ? "scores a head, and the memory their scores and weights take"
-                                        : "scores a head, and the memory their scores and weights take in all heads");
+    section(a, y, "cost", t->heads == 1 ? "scores a head, and the memory their scores and weights take (attnlab "
+                                          "itself keeps every pair, to draw it)"
+                                        : "scores a head, and the memory their scores and weights take in all heads "
+                                          "(attnlab itself keeps every pair, to draw it)");
     y += 24;
     float bar = 22, frac = (float)((double)c.allowed / (double)c.full);
     ren_rect(ren, a->px, y, a->pw, bar, a->th.masked_bg);
