@@ -850,7 +850,22 @@ static void cross_cells_recompute_from_their_own_numbers(void)
     EXPECT_MSG(strstr(text, "\"sleeps\""), "%s", text);
     EXPECT_STR(last_line(text), "= 2.00");
 
-    hit.panel = 0; hit.row = 4; /* beyond the four target words */
+    /* decoding step 2 ("chat"): a term is its weight times its source state */
+    hit.panel = 3; hit.head = 1; hit.row = 2; hit.col = 2; /* "cat", number 3 */
+    EXPECT_INT(explain_cross(text, sizeof text, &t, &s, &hit), 3);
+    EXPECT_MSG(strstr(text, "\"chat\"") && strstr(text, "\"cat\""), "%s", text);
+    line_of(line, sizeof line, text, 1, 1);
+    double aw, hv, prod;
+    EXPECT_MSG(sscanf(line, "αₜⱼ · hⱼ = %lf · %lf = %lf", &aw, &hv, &prod) == 3, "line 2: %s", line);
+    EXPECT_NEAR(aw * hv, prod, 0.01);
+    EXPECT_NEAR(prod, t.weights[1 * 4 + 2] * s.src[2 * 4 + 2], 0.005);
+    hit.panel = 4; hit.row = 4; /* the sum row */
+    EXPECT_INT(explain_cross(text, sizeof text, &t, &s, &hit), 3);
+    line_of(line, sizeof line, text, 1, 1);
+    EXPECT_MSG(sscanf(line, "cₜ = the terms above added up = %lf", &v) == 1, "line 2: %s", line);
+    EXPECT_NEAR(v, t.context[1 * 4 + 2], 0.005);
+
+    hit.panel = 0; hit.head = 0; hit.row = 4; /* beyond the four target words */
     EXPECT_INT(explain_cross(text, sizeof text, &t, &s, &hit), 0);
     cross_trace_free(&t);
 }

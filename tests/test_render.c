@@ -287,6 +287,68 @@ static void every_view_renders(void)
     attn_trace_free(&t);
 }
 
+/* Decoding the encoder-decoder view one step at a time: steps after it are blank, the step's
+ * terms and their sum are drawn (panels 3 and 4), each term is its weight times its source
+ * state, and the sum row is the step's context. */
+static void cross_decoding_draws_one_step_term_by_term(void)
+{
+    AttnScene s = attn_scene_default();
+    s.n = 4;
+    s.tokens = words;
+    AttnTrace t;
+    EXPECT(compute(&t, &s) == 0);
+    CrossScene cs = cross_scene_default();
+    EXPECT(cross_preset(&cs, "french") == 0);
+    CrossTrace ct;
+    memset(&ct, 0, sizeof ct);
+    char err[256];
+    EXPECT_MSG(cross_forward(&ct, &cs, err, sizeof err) == 0, "%s", err);
+    FigOptions o = fig_options_default();
+    o.view = FIG_CROSS;
+    o.cross = &ct;
+    o.cross_src = cs.src_words;
+    o.cross_tgt = cs.tgt_words;
+    o.decode_step = 1; /* "chat" */
+    FigLayout lay;
+    SDL_Surface *sf = export_render(&t, &o, 1.0f, fonts(), &lay, err, sizeof err);
+    EXPECT_MSG(sf != NULL, "%s", err);
+    int boxes = lay.n, ns = ct.n_src, d = ct.d;
+    /* a cell of step 3 ("noir") in the alignment is not drawn yet: no weight colour */
+    float x, y, size;
+    int ok = fig_layout_cell(&lay, 0, 2, 0, &x, &y, &size);
+    unsigned char rgb[3] = {0, 0, 0};
+    if (ok) pixel(sf, (int)(x + 3), (int)(y + 3), rgb);
+    FigTheme th = fig_theme(0);
+    CmapRGB drawn = cmap_color(CMAP_VIRIDIS, cmap_t(CMAP_VIRIDIS, ct.weights[2 * ns + 0], 0, 1));
+    SDL_FreeSurface(sf);
+    /* the terms: hit every cell of panel 3 and the sum row of panel 4 */
+    int term_hits = 0, sum_hits = 0;
+    for (int j = 0; j < ns; j++)
+        for (int c = 0; c < d; c++) {
+            float cx, cy, cs2;
+            FigHit hit;
+            if (fig_layout_cell(&lay, 3, j, c, &cx, &cy, &cs2) && fig_layout_hit(&lay, cx + cs2 / 2, cy + cs2 / 2, &hit) &&
+                hit.panel == 3 && hit.row == j && hit.col == c && hit.head == 1)
+                term_hits++;
+        }
+    for (int c = 0; c < d; c++) {
+        float cx, cy, cs2;
+        FigHit hit;
+        if (fig_layout_cell(&lay, 4, ns, c, &cx, &cy, &cs2) && fig_layout_hit(&lay, cx + cs2 / 2, cy + cs2 / 2, &hit) &&
+            hit.panel == 4 && hit.row == ns && hit.col == c)
+            sum_hits++;
+    }
+    cross_trace_free(&ct);
+    attn_trace_free(&t);
+    EXPECT_INT(boxes, 5);
+    EXPECT(ok);
+    EXPECT_MSG(abs(rgb[0] - th.masked_bg.r) <= 2 && abs(rgb[1] - th.masked_bg.g) <= 2 && abs(rgb[2] - th.masked_bg.b) <= 2,
+               "a later step's cell is (%d,%d,%d), not blank; its weight would be (%d,%d,%d)", rgb[0], rgb[1], rgb[2],
+               drawn.r, drawn.g, drawn.b);
+    EXPECT_INT(term_hits, ns * d);
+    EXPECT_INT(sum_hits, d);
+}
+
 static void titles_say_what_is_drawn(void)
 {
     AttnScene s = attn_scene_default();
@@ -435,5 +497,6 @@ void suite_render(void)
     RUN(scale_multiplies_the_size);
     RUN(every_view_renders);
     RUN(titles_say_what_is_drawn);
+    RUN(cross_decoding_draws_one_step_term_by_term);
     RUN(view_names_round_trip);
 }

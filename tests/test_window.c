@@ -454,6 +454,39 @@ static void help_and_blank(void)
     EXPECT_MSG(lum_help < lum_back - 20, "help: mean level %.1f, without: %.1f", lum_help, lum_back);
 }
 
+/* On the encoder-decoder tab Down decodes one target step further and Up goes back; the
+ * figure on screen changes with each step. */
+static void cross_tab_decodes_step_by_step(void)
+{
+    HarnessBox b;
+    BOX(&b, "decode");
+    char script[2048];
+    snprintf(script, sizeof script,
+             "click @tab:cross\nshot %s\nkey Down\nkey Down\nstate %s\nshot %s\nkey Up\nkey Up\nkey Up\nstate %s\nquit\n",
+             harness_path(&b, "all.png"), harness_path(&b, "two.state"), harness_path(&b, "two.png"),
+             harness_path(&b, "back.state"));
+    REPLAY(&b, "decode.script", script);
+    EXPECT_EXIT(0);
+    State s;
+    STATE(&s, harness_path(&b, "two.state"));
+    char status[1024];
+    snprintf(status, sizeof status, "%s", sv(&s, "status") ? sv(&s, "status") : "");
+    free(s.text);
+    EXPECT_HAS(status, "decoding step 2 of 4 (\"chat\")");
+    STATE(&s, harness_path(&b, "back.state"));
+    snprintf(status, sizeof status, "%s", sv(&s, "status") ? sv(&s, "status") : "");
+    free(s.text);
+    EXPECT_HAS(status, "every target step at once");
+    size_t la, lb;
+    char *a = harness_slurp(harness_path(&b, "all.png"), &la), *c = harness_slurp(harness_path(&b, "two.png"), &lb);
+    int same = a && c && la == lb && memcmp(a, c, la) == 0;
+    int both = a && c;
+    free(a);
+    free(c);
+    EXPECT(both);
+    EXPECT(!same);
+}
+
 /* A picture pixel by pixel (2304 tokens) is computed by the worker: each command of the
  * replay waits for the worker's event, and the trace it brings in is the newest scene's. */
 static void large_scene_computes_in_the_background(void)
@@ -616,6 +649,7 @@ void suite_window(void)
     RUN(scene_file_opens);
     RUN(help_and_blank);
     RUN(large_scene_computes_in_the_background);
+    RUN(cross_tab_decodes_step_by_step);
     RUN(large_input_is_drawn_not_cut);
     RUN(bad_script_reports_file_line);
     RUN(window_under_xvfb_captured_with_import);

@@ -213,6 +213,19 @@ static void open_sound(App *app, const char *path)
     app_status(app, 1, "%s", msg);
 }
 
+/* The status line while the encoder-decoder tab decodes step by step. */
+static void decode_status(App *app)
+{
+    int st = app->fig.decode_step;
+    if (st < 0 || !app->have_cross) {
+        app_status(app, 0, "every target step at once · Down decodes one step at a time");
+        return;
+    }
+    const char *w = app->cross_scene.tgt_words ? app->cross_scene.tgt_words[st] : "";
+    app_status(app, 0, "decoding step %d of %d (\"%s\"): its context built from its weights · Down: next, Up: back",
+               st + 1, app->cross.n_tgt, w);
+}
+
 /* A graph file (.graph) dropped on the window becomes the input, shown on the graph tab
  * with its edges as the mask. A graph that cannot be read leaves the scene as it was. */
 static void open_graph(App *app, const char *path)
@@ -957,11 +970,22 @@ void app_apply(App *app, const Action *a)
         }
         break;
     case ACT_QUERY_NEXT:
-        if (app->have_trace && app->query + 1 < app->trace.n) app->query++;
+        if (app->tab == TAB_CROSS) {
+            /* the encoder-decoder tab decodes one target step further */
+            if (app->have_cross && app->fig.decode_step + 1 < app->cross.n_tgt) app->fig.decode_step++;
+            decode_status(app);
+        } else if (app->have_trace && app->query + 1 < app->trace.n) {
+            app->query++;
+        }
         app->dirty = 1;
         break;
     case ACT_QUERY_PREV:
-        if (app->query > 0) app->query--;
+        if (app->tab == TAB_CROSS) {
+            if (app->fig.decode_step >= 0) app->fig.decode_step--;
+            decode_status(app);
+        } else if (app->query > 0) {
+            app->query--;
+        }
         app->dirty = 1;
         break;
     case ACT_TAB_SET:

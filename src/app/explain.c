@@ -929,6 +929,23 @@ int explain_cross(char *out, size_t len, const CrossTrace *t, const CrossScene *
         sb_fmt(&b, "without attention every step gets c = the last source state, h of \"%s\"\n= ",
                cross_word(src_words, ns - 1, wb[0], sizeof wb[0]));
         sb_num(&b, t->fixed[c]);
+    } else if ((hit->panel == 3 || hit->panel == 4) && hit->head >= 0 && hit->head < nt && r <= ns && c < d) {
+        int st = hit->head;
+        if (r < ns) {
+            sb_fmt(&b, "step %d (\"%s\"): the term of source word %d (\"%s\"), number %d\n", st + 1,
+                   cross_word(tgt_words, st, wb[0], sizeof wb[0]), r + 1, cross_word(src_words, r, wb[1], sizeof wb[1]), c + 1);
+            sb_str(&b, "αₜⱼ · hⱼ = ");
+            sb_num(&b, t->weights[(size_t)st * ns + r]);
+            sb_str(&b, " · ");
+            sb_num(&b, s->src[(size_t)r * d + c]);
+            sb_str(&b, " = ");
+            sb_num(&b, t->weights[(size_t)st * ns + r] * s->src[(size_t)r * d + c]);
+        } else {
+            sb_fmt(&b, "step %d (\"%s\"): the context vector, number %d\n", st + 1,
+                   cross_word(tgt_words, st, wb[0], sizeof wb[0]), c + 1);
+            sb_str(&b, "cₜ = the terms above added up = ");
+            sb_num(&b, t->context[(size_t)st * d + c]);
+        }
     } else {
         return 0;
     }

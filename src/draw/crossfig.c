@@ -49,6 +49,18 @@ static void cell(Ren *ren, float x, float y, float v, CmapKind k, float lo, floa
              rgb(cmap_text_on(c)), REN_CENTER);
 }
 
+#define ACCENT ((RenColor){214, 110, 0, 255})
+
+/* A target step the decoding has not reached yet. */
+static int later(const CrossFig *f, int i) { return f->step >= 0 && i > f->step; }
+
+/* A cell not computed yet. */
+static void blank(Ren *ren, float x, float y, FigTheme th)
+{
+    ren_rect(ren, x, y, CELL, CELL, th.masked_bg);
+    ren_frame(ren, x, y, CELL, CELL, 1.0f, th.grid);
+}
+
 static const char *score_formula(CrossScore k)
 {
     switch (k) {
@@ -109,10 +121,14 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
         }
         for (int i = 0; i < nt; i++) {
             word(buf, sizeof buf, f->tgt_words, i);
-            ren_text(ren, px - 8.0f, py + i * CELL + (CELL - lh) / 2, buf, LABEL, REN_REGULAR, th.fg, REN_RIGHT);
-            for (int j = 0; j < ns; j++)
-                cell(ren, px + j * CELL, py + i * CELL, t->weights[(size_t)i * ns + j], CMAP_VIRIDIS, 0.0f, 1.0f, th.grid);
+            ren_text(ren, px - 8.0f, py + i * CELL + (CELL - lh) / 2, buf, LABEL, REN_REGULAR,
+                     later(f, i) ? th.muted : th.fg, REN_RIGHT);
+            for (int j = 0; j < ns; j++) {
+                if (later(f, i)) blank(ren, px + j * CELL, py + i * CELL, th);
+                else cell(ren, px + j * CELL, py + i * CELL, t->weights[(size_t)i * ns + j], CMAP_VIRIDIS, 0.0f, 1.0f, th.grid);
+            }
         }
+        if (f->step >= 0 && f->step < nt) ren_frame(ren, px - 2, py + f->step * CELL - 2, ns * CELL + 4, CELL + 4, 3, ACCENT);
     }
     if (draw) box(lay, px, py, nt, ns);
     float p1_right = px + ns * CELL;
@@ -138,8 +154,11 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
             ren_text(ren, qx + c * CELL + CELL / 2, py - lh - 4.0f, buf, LABEL, REN_REGULAR, th.muted, REN_CENTER);
         }
         for (int i = 0; i < nt; i++)
-            for (int c = 0; c < d; c++)
-                cell(ren, qx + c * CELL, py + i * CELL, t->context[(size_t)i * d + c], CMAP_DIVERGING, lo, hi, th.grid);
+            for (int c = 0; c < d; c++) {
+                if (later(f, i)) blank(ren, qx + c * CELL, py + i * CELL, th);
+                else cell(ren, qx + c * CELL, py + i * CELL, t->context[(size_t)i * d + c], CMAP_DIVERGING, lo, hi, th.grid);
+            }
+        if (f->step >= 0 && f->step < nt) ren_frame(ren, qx - 2, py + f->step * CELL - 2, d * CELL + 4, CELL + 4, 3, ACCENT);
     }
     if (draw) box(lay, qx, py, nt, d);
     float right = qx + d * CELL;
@@ -162,6 +181,52 @@ static void layout(Ren *ren, const CrossFig *f, float x0, float y0, int draw, fl
     float bottom = fy + ren_line_height(ren, SUB) + 6.0f + CELL;
     float p1_bottom = py + nt * CELL;
     if (p1_bottom > bottom) bottom = p1_bottom;
+
+    /* decoding one step: its context vector built term by term from the source states */
+    if (f->step >= 0 && f->step < nt) {
+        int st = f->step;
+        float ty = bottom + 26.0f;
+        char tw[80], title[300];
+        word(tw, sizeof tw, f->tgt_words, st);
+        snprintf(title, sizeof title, "decoding step %d (“%s”): cₜ = Σⱼ αₜⱼ hⱼ, term by term", st + 1, tw);
+        float lab_w = 0;
+        char lab[320];
+        for (int j = 0; j < ns; j++) {
+            word(buf, sizeof buf, f->src_words, j);
+            snprintf(lab, sizeof lab, "%.2f × h(“%s”) =", (double)t->weights[(size_t)st * ns + j], buf);
+            lab_w = fmaxf(lab_w, ren_text_width(ren, lab, LABEL, REN_REGULAR));
+        }
+        float cx = x + lab_w + 12.0f, cy = ty + ren_line_height(ren, SUB) + 8.0f;
+        if (draw) {
+            ren_text(ren, x, ty, title, SUB, REN_BOLD, th.fg, REN_LEFT);
+            for (int j = 0; j <= ns; j++) {
+                float ry = cy + j * CELL + (j == ns ? 10.0f : 0.0f);
+                if (j < ns) {
+                    word(buf, sizeof buf, f->src_words, j);
+                    snprintf(lab, sizeof lab, "%.2f × h(“%s”) =", (double)t->weights[(size_t)st * ns + j], buf);
+                } else {
+                    snprintf(lab, sizeof lab, "sum: c%d =", st + 1);
+                }
+                ren_text(ren, cx - 8.0f, ry + (CELL - lh) / 2, lab, LABEL, j == ns ? REN_BOLD : REN_REGULAR, th.fg, REN_RIGHT);
+                for (int c = 0; c < d; c++) {
+                    float v = j < ns ? t->weights[(size_t)st * ns + j] * t->src[(size_t)j * d + c]
+                                     : t->context[(size_t)st * d + c];
+                    cell(ren, cx + c * CELL, ry, v, CMAP_DIVERGING, lo, hi, th.grid);
+                }
+            }
+            ren_rect(ren, cx, cy + ns * CELL + 4.0f, d * CELL, 2.0f, th.fg);
+            box(lay, cx, cy, ns, d);
+            box(lay, cx, cy + ns * CELL + 10.0f, 1, d);
+            /* the sum row is row n_src of the terms; both boxes carry the step */
+            if (lay && lay->n >= 2) {
+                lay->p[lay->n - 1].r0 = ns;
+                lay->p[lay->n - 1].head = lay->p[lay->n - 2].head = st;
+            }
+        }
+        float right_t = fmaxf(cx + d * CELL, x + ren_text_width(ren, title, SUB, REN_BOLD));
+        if (right_t > right) right = right_t;
+        bottom = cy + (ns + 1) * CELL + 10.0f;
+    }
 
     /* a caption that reads the figure */
     const char *caption = "Each row of α sums to 1: a bright cell is the source word that step translates.";

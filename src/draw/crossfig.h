@@ -14,12 +14,16 @@ typedef struct {
     const CrossTrace *t;
     const char *const *src_words, *const *tgt_words;
     int dark;
+    int step;      /* the target step being decoded (0-based): later steps are not drawn
+                      yet, and a panel builds its context term by term; -1: every step */
 } CrossFig;
 
 /* The size in logical pixels the figure needs. */
 void crossfig_measure(Ren *ren, const CrossFig *f, float *w, float *h);
 /* Draws it with its top-left corner at (x, y) on a background the caller has filled; fills
- * lay (when not NULL) with its three panels as FQ_CROSS boxes for hovering. */
+ * lay (when not NULL) with its panels as FQ_CROSS boxes for hovering: 0 the alignment, 1 the
+ * context vectors, 2 the fixed vector, and while decoding a step, 3 and 4 the step's terms
+ * (row j: αₜⱼ hⱼ, row n_src: their sum cₜ; col = dimension; head = the step). */
 void crossfig_draw(Ren *ren, const CrossFig *f, float x, float y, FigLayout *lay);
 
 #endif

@@ -96,6 +96,7 @@ FigOptions fig_options_default(void)
     o.view = FIG_WEIGHTS;
     o.cmap = -1;
     o.numbers = FIG_NUMBERS_AUTO;
+    o.decode_step = -1;
     return o;
 }
 
@@ -122,7 +123,7 @@ const char *fig_view_names(void)
 }
 
 const char *const fig_keys[] = {"view", "head", "orient", "cmap", "theme", "numbers", "cell", "query", "query-patch",
-                                "layer", NULL};
+                                "layer", "decode-step", NULL};
 
 int fig_set(FigOptions *o, const char *key, const char *v, char *err, size_t errlen)
 {
@@ -187,6 +188,17 @@ int fig_set(FigOptions *o, const char *key, const char *v, char *err, size_t err
             return -1;
         }
         o->layer = (int)l - 1;
+    } else if (strcmp(key, "decode-step") == 0) {
+        char *end;
+        long st = strtol(v, &end, 10);
+        if (strcmp(v, "all") == 0) {
+            o->decode_step = -1;
+        } else if (end == v || *end || st < 1 || st > CROSS_MAX_N) {
+            snprintf(err, errlen, "--decode-step: '%s' is not a target step 1..%d or all", v, CROSS_MAX_N);
+            return -1;
+        } else {
+            o->decode_step = (int)st - 1;
+        }
     } else if (strcmp(key, "cell") == 0) {
         char *end;
         long px = strtol(v, &end, 10);
@@ -213,6 +225,10 @@ void fig_get(const FigOptions *o, const char *key, char *out, size_t len)
     else if (strcmp(key, "cell") == 0) snprintf(out, len, "%g", (double)o->cell);
     else if (strcmp(key, "query") == 0) snprintf(out, len, "%d", o->query + 1);
     else if (strcmp(key, "layer") == 0) snprintf(out, len, "%d", o->layer + 1);
+    else if (strcmp(key, "decode-step") == 0) {
+        if (o->decode_step < 0) snprintf(out, len, "all");
+        else snprintf(out, len, "%d", o->decode_step + 1);
+    }
     else if (len) out[0] = 0;
 }
 
@@ -1207,7 +1223,7 @@ static void cross_figure(Ren *ren, const FigOptions *o, float x, float y, int dr
 {
     if (lay) memset(lay, 0, sizeof *lay);
     if (o->cross) {
-        CrossFig cf = {o->cross, o->cross_src, o->cross_tgt, o->dark};
+        CrossFig cf = {o->cross, o->cross_src, o->cross_tgt, o->dark, o->decode_step};
         crossfig_measure(ren, &cf, w, h);
         if (draw) crossfig_draw(ren, &cf, x, y, lay);
         return;

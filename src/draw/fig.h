@@ -54,6 +54,8 @@ typedef struct {
     int layer;          /* 0-based block shown */
     const CrossTrace *cross; /* encoder-decoder attention, for FIG_CROSS (borrowed; NULL: none) */
     const char *const *cross_src, *const *cross_tgt; /* its words (borrowed) */
+    int decode_step;    /* FIG_CROSS: the target step being decoded, 0-based, its context
+                           built term by term; -1: every step at once */
     const AttnTrace *unmasked; /* the same scene without its mask, for FIG_COMPARE and
                                   FIG_SPEECH (borrowed; NULL: not computed) */
 } FigOptions;

@@ -202,7 +202,8 @@ int cross_forward(CrossTrace *t, const CrossScene *s, char *err, size_t errlen)
     size_t n_scores = (size_t)nt * ns, n_ctx = (size_t)nt * d;
     size_t n_w = s->score == CROSS_SCORE_GENERAL ? (size_t)d * d : 0;
     size_t n_add = da ? (size_t)(ns + nt) * da + 2 * (size_t)d * da + (size_t)da : 0;
-    size_t need = sizeof(float) * (2 * n_scores + n_ctx + (size_t)d + n_w + n_add);
+    size_t n_states = (size_t)(ns + nt) * d;
+    size_t need = sizeof(float) * (2 * n_scores + n_ctx + (size_t)d + n_w + n_add + n_states);
     if (t->mem_size < need) {
         void *m = realloc(t->mem, need);
         if (!m) {
@@ -218,6 +219,10 @@ int cross_forward(CrossTrace *t, const CrossScene *s, char *err, size_t errlen)
     t->weights = p; p += n_scores;
     t->context = p; p += n_ctx;
     t->fixed = p; p += d;
+    t->src = p; p += (size_t)ns * d;
+    t->tgt = p; p += (size_t)nt * d;
+    memcpy(t->src, s->src, sizeof(float) * (size_t)ns * d);
+    memcpy(t->tgt, s->tgt, sizeof(float) * (size_t)nt * d);
     t->w = t->w_src = t->w_tgt = t->v = t->src_proj = t->tgt_proj = NULL;
 
     /* scores */

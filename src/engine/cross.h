@@ -45,6 +45,7 @@ typedef struct {
     float *weights;        /* n_tgt x n_src, each row sums to 1 */
     float *context;        /* n_tgt x d */
     float *fixed;          /* d: the last encoder state */
+    float *src, *tgt;      /* n_src x d and n_tgt x d: the states as computed (copies) */
     float *src_proj;       /* additive: n_src x d_att, src W_src; else NULL */
     float *tgt_proj;       /* additive: n_tgt x d_att, tgt W_tgt; else NULL */
     float *w, *w_src, *w_tgt, *v; /* the parameters used (general: w; additive: the rest) */
