@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""ref_attention.py: an independent float64 numpy recomputation of an attnlab JSON trace;
-validates the schema and checks every derived quantity against the file.
+"""ref_attention.py: an independent float64 numpy recomputation of an attnlab JSON trace
+(self-attention, or encoder-decoder attention with "format": "attnlab-cross"); validates
+the schema and checks every derived quantity against the file.
 
 Usage: ref_attention.py TRACE.json
 Exit status: 0 when everything matches, 1 on a schema error or any mismatch, 2 when the
@@ -406,6 +407,57 @@ def check_blocks(c, bl, n, dm, x, attn_output):
         prev_out = m["out"]
 
 
+CROSS_TOP = ["format", "version", "source", "target", "config", "src", "tgt", "scores",
+             "weights", "context", "fixed"]
+CROSS_PARAMS = {"dot": [], "general": ["W"], "additive": ["W_src", "W_tgt", "v", "src_proj", "tgt_proj"]}
+
+
+def check_cross(doc):
+    """Encoder-decoder attention: every score, weight, context vector and the fixed vector
+    recomputed from the states and parameters in the file."""
+    cfg = doc.get("config")
+    if not isinstance(cfg, dict):
+        raise SchemaError("config is not an object")
+    score = choice(cfg, "score", list(CROSS_PARAMS), "config")
+    keys = list(doc.keys())
+    if keys != CROSS_TOP + CROSS_PARAMS[score]:
+        raise SchemaError("keys are %s, expected %s" % (keys, CROSS_TOP + CROSS_PARAMS[score]))
+    if doc["format"] != "attnlab-cross" or doc["version"] != 1:
+        raise SchemaError("format/version is %r/%r" % (doc["format"], doc["version"]))
+    ns = integer(cfg, "n_src", "config", 1)
+    nt = integer(cfg, "n_tgt", "config", 1)
+    d = integer(cfg, "d", "config", 1)
+    da = integer(cfg, "d_att", "config", 0)
+    for side, n in (("source", ns), ("target", nt)):
+        w = doc[side]
+        if w is not None and (not isinstance(w, list) or len(w) != n or not all(isinstance(x, str) for x in w)):
+            raise SchemaError("%s is not %d words" % (side, n))
+    c = Checker()
+    src = matrix(doc, "src", ns, d, "")
+    tgt = matrix(doc, "tgt", nt, d, "")
+    if score == "dot":
+        scores = tgt @ src.T
+    elif score == "general":
+        W = matrix(doc, "W", d, d, "")
+        scores = (tgt @ W) @ src.T
+    else:
+        Ws = matrix(doc, "W_src", d, da, "")
+        Wt = matrix(doc, "W_tgt", d, da, "")
+        v = vector(doc, "v", da, "")
+        sp = src @ Ws
+        tp = tgt @ Wt
+        c.compare("src_proj", matrix(doc, "src_proj", ns, da, ""), sp)
+        c.compare("tgt_proj", matrix(doc, "tgt_proj", nt, da, ""), tp)
+        scores = np.tanh(sp[None, :, :] + tp[:, None, :]) @ v
+    c.compare("scores", matrix(doc, "scores", nt, ns, ""), scores)
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    weights = e / e.sum(axis=1, keepdims=True)
+    c.compare("weights", matrix(doc, "weights", nt, ns, ""), weights)
+    c.compare("context", matrix(doc, "context", nt, d, ""), weights @ src)
+    c.compare("fixed", vector(doc, "fixed", d, ""), src[ns - 1])
+    return c.failures
+
+
 def main(argv):
     if len(argv) != 2:
         print("usage: ref_attention.py TRACE.json", file=sys.stderr)
@@ -416,7 +468,7 @@ def main(argv):
         print("%s: cannot read: %s" % (argv[1], e), file=sys.stderr)
         return 2
     try:
-        failures = check(doc)
+        failures = check_cross(doc) if isinstance(doc, dict) and doc.get("format") == "attnlab-cross" else check(doc)
     except (SchemaError, ValueError) as e:
         print("schema: %s  MISMATCH" % e)
         return 1

@@ -609,6 +609,41 @@ static void json_blocks_match_numpy_reference(void)
     }
 }
 
+/* Encoder-decoder attention as JSON, recomputed by the numpy reference for every scoring;
+ * a changed weight, context number or parameter is caught. */
+static void json_cross_matches_numpy_reference(void)
+{
+    for (int kind = 0; kind < 6; kind++) {
+        CrossScene s = cross_scene_default();
+        EXPECT(cross_preset(&s, kind == 2 ? "german" : "french") == 0);
+        s.score = kind == 1 || kind == 4 ? CROSS_SCORE_GENERAL : kind == 2 || kind == 5 ? CROSS_SCORE_ADDITIVE
+                                                                              : CROSS_SCORE_DOT;
+        CrossTrace t;
+        char err[256];
+        memset(&t, 0, sizeof t);
+        EXPECT_MSG(cross_forward(&t, &s, err, sizeof err) == 0, "%s", err);
+        if (kind == 3) t.weights[5] += 0.01f;
+        if (kind == 4) t.w[2] += 0.25f;
+        if (kind == 5) t.context[3] += 0.01f;
+        OutBuf b;
+        memset(&b, 0, sizeof b);
+        int r = out_json_cross(&b, &t, s.src_words, s.tgt_words, err, sizeof err);
+        cross_trace_free(&t);
+        if (r != 0 || !b.data) {
+            out_buf_free(&b);
+            EXPECT_MSG(0, "out_json_cross: %s", err);
+        }
+        char name[32];
+        snprintf(name, sizeof name, "cross%d.json", kind);
+        const char *path = path_in(NULL, name);
+        int rc = run_reference(path, b.data, b.len);
+        out_buf_free(&b);
+        int want = kind < 3 ? 0 : 1;
+        if (rc != want) show_log(path);
+        EXPECT_MSG(rc == want, "cross case %d: the reference exited with %d, expected %d", kind, rc, want);
+    }
+}
+
 /* ---------------------------------------------------------------- CSV */
 
 static void csv_weights_header_and_rows(void)
@@ -886,6 +921,7 @@ void suite_outfile(void)
     RUN(json_matches_numpy_reference);
     RUN(reference_rejects_corrupted_traces);
     RUN(json_blocks_match_numpy_reference);
+    RUN(json_cross_matches_numpy_reference);
     RUN(csv_weights_header_and_rows);
     RUN(csv_quotes_tokens);
     RUN(csv_scaled_masked_cells_are_minus_inf);

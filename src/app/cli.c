@@ -438,8 +438,10 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
     }
     if (c->format == CLI_JSON || c->format == CLI_CSV) {
         OutBuf b = {0};
-        int r = c->format == CLI_JSON ? out_json_trace_blocks(&b, &t, c->spec.layers > 0 ? &block : NULL, err, sizeof err)
-                                      : out_csv_matrix(&b, &t, c->matrix, c->fig.head, err, sizeof err);
+        int r = c->format == CLI_JSON && c->fig.view == FIG_CROSS
+                    ? out_json_cross(&b, &cross, cs.src_words, cs.tgt_words, err, sizeof err)
+                : c->format == CLI_JSON ? out_json_trace_blocks(&b, &t, c->spec.layers > 0 ? &block : NULL, err, sizeof err)
+                                        : out_csv_matrix(&b, &t, c->matrix, c->fig.head, err, sizeof err);
         if (r) {
             fprintf(errs, "attnlab: %s\n", err);
             rc = CLI_USAGE;

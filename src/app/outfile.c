@@ -395,6 +395,65 @@ static void json_mask(OutBuf *b, const AttnTrace *t, int indent)
     free(row);
 }
 
+static void json_words(OutBuf *b, const char *const *words, int n)
+{
+    if (!words) {
+        out_str(b, "null");
+        return;
+    }
+    out_append(b, "[", 1);
+    for (int i = 0; i < n; i++) {
+        if (i) out_str(b, ", ");
+        json_string(b, words[i]);
+    }
+    out_append(b, "]", 1);
+}
+
+int out_json_cross(OutBuf *b, const CrossTrace *t, const char *const *src_words, const char *const *tgt_words,
+                   char *err, size_t errlen)
+{
+    if (!t || t->n_src < 1 || t->n_tgt < 1 || !t->weights)
+        return set_err(err, errlen, "no encoder-decoder attention to export");
+    int ns = t->n_src, nt = t->n_tgt, d = t->d, da = t->d_att;
+    out_str(b, "{\n  \"format\": \"attnlab-cross\",\n  \"version\": 1,\n  \"source\": ");
+    json_words(b, src_words, ns);
+    out_str(b, ",\n  \"target\": ");
+    json_words(b, tgt_words, nt);
+    out_printf(b, ",\n  \"config\": {\"n_src\": %d, \"n_tgt\": %d, \"d\": %d, \"d_att\": %d, \"score\": \"%s\"}", ns, nt,
+               d, da, cross_score_name(t->score));
+    json_key(b, 2, "src", 0);
+    json_matrix(b, t->src, ns, d, 2);
+    json_key(b, 2, "tgt", 0);
+    json_matrix(b, t->tgt, nt, d, 2);
+    json_key(b, 2, "scores", 0);
+    json_matrix(b, t->scores, nt, ns, 2);
+    json_key(b, 2, "weights", 0);
+    json_matrix(b, t->weights, nt, ns, 2);
+    json_key(b, 2, "context", 0);
+    json_matrix(b, t->context, nt, d, 2);
+    json_key(b, 2, "fixed", 0);
+    json_vector(b, t->fixed, d);
+    if (t->w) {
+        json_key(b, 2, "W", 0);
+        json_matrix(b, t->w, d, d, 2);
+    }
+    if (t->w_src) {
+        json_key(b, 2, "W_src", 0);
+        json_matrix(b, t->w_src, d, da, 2);
+        json_key(b, 2, "W_tgt", 0);
+        json_matrix(b, t->w_tgt, d, da, 2);
+        json_key(b, 2, "v", 0);
+        json_vector(b, t->v, da);
+        json_key(b, 2, "src_proj", 0);
+        json_matrix(b, t->src_proj, ns, da, 2);
+        json_key(b, 2, "tgt_proj", 0);
+        json_matrix(b, t->tgt_proj, nt, da, 2);
+    }
+    out_str(b, "\n}\n");
+    if (b->failed) return set_err(err, errlen, "out of memory writing the JSON");
+    return 0;
+}
+
 int out_json_trace(OutBuf *b, const AttnTrace *t, char *err, size_t errlen)
 {
     return out_json_trace_blocks(b, t, NULL, err, errlen);

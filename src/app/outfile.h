@@ -6,6 +6,7 @@
 
 #include "../engine/attn.h"
 #include "../engine/block.h"
+#include "../engine/cross.h"
 
 #include <stddef.h>
 
@@ -53,6 +54,15 @@ int out_json_trace(OutBuf *b, const AttnTrace *t, char *err, size_t errlen);
  * "layer": [{"in", "attn_out", "res1", "norm1", "pre", "hidden", "mlp_out", "res2", "out",
  * "gamma1", "beta1", "gamma2", "beta2", "W1", "b1", "W2", "b2"}, ...]} (README.md). */
 int out_json_trace_blocks(OutBuf *b, const AttnTrace *t, const BlockTrace *blocks, char *err, size_t errlen);
+
+/* Appends encoder-decoder attention as JSON (schema in README.md): "format"
+ * ("attnlab-cross"), "version" (1), "source" and "target" (the words, or null), "config"
+ * (n_src, n_tgt, d, d_att, score), "src" (n_src x d encoder states), "tgt" (n_tgt x d
+ * decoder states), "scores" and "weights" (n_tgt x n_src), "context" (n_tgt x d), "fixed"
+ * (d), and the parameters used: "W" for general scoring; "W_src", "W_tgt", "v", "src_proj",
+ * "tgt_proj" for additive. Returns 0, or -1 with a message. */
+int out_json_cross(OutBuf *b, const CrossTrace *t, const char *const *src_words, const char *const *tgt_words,
+                   char *err, size_t errlen);
 
 /* Which matrix a CSV (or a figure) shows. */
 typedef enum {
