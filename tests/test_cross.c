@@ -1,6 +1,7 @@
 /* test_cross.c: encoder-decoder attention. Expected values are worked out by hand in the
  * comments, never taken from the engine. */
 #include "test.h"
+#include "../src/engine/attn.h"
 #include "../src/engine/cross.h"
 
 #include <math.h>
@@ -201,8 +202,80 @@ static void presets_align_each_word_with_its_translation(void)
     EXPECT(cross_preset(&s, "klingon") == -1);
 }
 
+static int parse(CrossPair *p, const char *text, char *err, size_t errlen)
+{
+    return cross_pair_parse(p, text, strlen(text), "my.pair", err, errlen);
+}
+
+/* A pair file: words in order with their states; the scene it gives computes like any other. */
+static void pair_files_give_words_and_states(void)
+{
+    CrossPair p;
+    char err[300];
+    const char *text = "# English to Spanish\nsource the 2 0 0\nsource red 0 2 0.2\n\nsource house 0 0.2 2\n"
+                       "target la 1.8 0 0.3\ntarget casa 0.2 0.3 1.9\r\ntarget roja 0 1.9 0.3\n";
+    EXPECT_MSG(parse(&p, text, err, sizeof err) == 0, "%s", err);
+    EXPECT_INT(p.n_src, 3);
+    EXPECT_INT(p.n_tgt, 3);
+    EXPECT_INT(p.d, 3);
+    EXPECT_STR(p.src_words[2], "house");
+    EXPECT_STR(p.tgt_words[1], "casa");
+    EXPECT_NEAR(p.src[1 * 3 + 2], 0.2, 1e-7);
+    EXPECT_NEAR(p.tgt[1 * 3 + 2], 1.9, 1e-7);
+    CrossScene s = cross_scene_default();
+    s.score = CROSS_SCORE_ADDITIVE;
+    cross_pair_scene(&s, &p);
+    EXPECT_INT(s.score, CROSS_SCORE_ADDITIVE);
+    EXPECT_INT(s.d_att, 6);
+    CrossTrace t;
+    memset(&t, 0, sizeof t);
+    EXPECT_MSG(cross_forward(&t, &s, err, sizeof err) == 0, "%s", err);
+    /* "casa" looks at "house" most, "roja" at "red" */
+    int best1 = 0, best2 = 0;
+    for (int j = 1; j < 3; j++) {
+        if (t.weights[1 * 3 + j] > t.weights[1 * 3 + best1]) best1 = j;
+        if (t.weights[2 * 3 + j] > t.weights[2 * 3 + best2]) best2 = j;
+    }
+    cross_trace_free(&t);
+    cross_pair_free(&p);
+    EXPECT_INT(best1, 2);
+    EXPECT_INT(best2, 1);
+    /* without numbers each word's state is its hashed embedding */
+    EXPECT(parse(&p, "source cat\nsource dog\ntarget cat\n", err, sizeof err) == 0);
+    EXPECT_INT(p.d, CROSS_HASH_D);
+    float want[CROSS_HASH_D];
+    attn_embed(want, "dog", CROSS_HASH_D);
+    EXPECT_ALL_NEAR(p.src + CROSS_HASH_D, want, CROSS_HASH_D, 0);
+    attn_embed(want, "cat", CROSS_HASH_D);
+    EXPECT_ALL_NEAR(p.tgt, want, CROSS_HASH_D, 0);
+    cross_pair_free(&p);
+}
+
+static void pair_file_errors_name_line_and_column(void)
+{
+    static const struct { const char *text, *where, *what; } bad[] = {
+        {"source a 1 2\ntarget b 1\n", "my.pair:2:11:", "1 numbers, but line 1 has 2"},
+        {"source a 1\nsauce b 1\n", "my.pair:2:1:", "'sauce' is not source or target"},
+        {"source a 1\ntarget b x1\n", "my.pair:2:10:", "'x1' is not a number"},
+        {"source a 1\ntarget\n", "my.pair:2:7:", "needs a word"},
+        {"source a 1\nsource b 2\n", "my.pair:", "at least one source and one target"},
+        {"", "my.pair:", "at least one source and one target"},
+        {"source a 1e9\ntarget b 1\n", "my.pair:1:10:", "within ±1e6"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CrossPair p;
+        char err[300] = "";
+        EXPECT_MSG(parse(&p, bad[i].text, err, sizeof err) == -1, "case %zu was accepted", i);
+        EXPECT_MSG(strncmp(err, bad[i].where, strlen(bad[i].where)) == 0 && strstr(err, bad[i].what),
+                   "case %zu: %s", i, err);
+        EXPECT(p.src == NULL && p.n_src == 0);
+    }
+}
+
 void suite_cross(void)
 {
+    RUN(pair_files_give_words_and_states);
+    RUN(pair_file_errors_name_line_and_column);
     RUN(presets_align_each_word_with_its_translation);
     RUN(dot_scores_weights_and_context_by_hand);
     RUN(general_scoring_applies_w_between_the_states);

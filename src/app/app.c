@@ -316,10 +316,10 @@ int app_recompute(App *app)
     }
     /* the sentence pair is small and independent of the text: computed with every scene */
     char cerr[600];
-    app->cross_scene = cross_scene_default();
-    app->cross_scene.score = (CrossScore)app->spec.cross_score;
-    app->have_cross = cross_preset(&app->cross_scene, app->spec.cross) == 0 &&
+    app->have_cross = scene_cross_load(&app->spec, app->base_dir[0] ? app->base_dir : NULL, &app->cross_scene, cerr,
+                                       sizeof cerr) == 0 &&
                       cross_forward(&app->cross, &app->cross_scene, cerr, sizeof cerr) == 0;
+    if (!app->have_cross && app->tab == TAB_CROSS) app_status(app, 1, "encoder-decoder attention: %s", cerr);
     unsigned ticket = ++app->ticket; /* a result still on its way for an older scene is dropped */
     long long cost = (long long)s->n * s->n * s->heads * (1 + app->spec.layers);
     if (app->compute && cost >= APP_BACKGROUND_CELLS) {

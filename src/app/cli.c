@@ -100,7 +100,8 @@ void cli_print_export_help(FILE *f)
         "                      residual, layer norm, an MLP, a residual and layer norm (default 0)\n"
         "  --d-ff N            the blocks' MLP hidden size, 1..4096; 0 means 4 d_model (default 0)\n"
         "  --cross PAIR        the sentence pair of --view cross (encoder-decoder attention):\n"
-        "                      french|german (default french)\n"
+        "                      french|german, or a pair FILE: \"source WORD numbers\" and\n"
+        "                      \"target WORD numbers\" lines (default french)\n"
         "  --cross-score S     dot|general|additive: Luong dot, Luong general (s W hᵀ) or\n"
         "                      Bahdanau (v · tanh(h W_src + s W_tgt))   (default dot)\n"
         "  --weights KIND      random|identity|picture|FILE; picture, for pictures: head 1\n"
@@ -423,14 +424,13 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
     CrossTrace cross;
     memset(&cross, 0, sizeof cross);
     if (c->fig.view == FIG_CROSS) {
-        cs.score = (CrossScore)c->spec.cross_score;
-        cross_preset(&cs, c->spec.cross);
-        if (cross_forward(&cross, &cs, err, sizeof err)) {
+        int lr2 = scene_cross_load(&c->spec, NULL, &cs, err, sizeof err);
+        if (lr2 || cross_forward(&cross, &cs, err, sizeof err)) {
             fprintf(errs, "attnlab: encoder-decoder attention: %s\n", err);
             attn_trace_free(&t);
             attn_trace_free(&full);
             block_trace_free(&block);
-            return CLI_USAGE;
+            return lr2 ? CLI_FAILED : CLI_USAGE; /* a pair file that cannot be read, or a bad scene */
         }
         c->fig.cross = &cross;
         c->fig.cross_src = cs.src_words;

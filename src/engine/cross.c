@@ -1,6 +1,7 @@
 /* cross.c: encoder-decoder attention (cross.h): scores of decoder steps against encoder
  * states, a softmax per step, the context vectors, and the fixed vector it replaces. */
 #include "cross.h"
+#include "attn.h"
 #include "mat.h"
 
 #include <math.h>
@@ -76,19 +77,169 @@ static const float de_tgt[] = {
 static float add_w_src[PRESET_MAX_D * 2 * PRESET_MAX_D], add_w_tgt[PRESET_MAX_D * 2 * PRESET_MAX_D],
     add_v[2 * PRESET_MAX_D];
 
-static void additive_agreement(CrossScene *s)
+static void agreement_fill(float *w_src, float *w_tgt, float *v, int d)
 {
-    int d = s->d, da = 2 * d;
+    int da = 2 * d;
     for (int r = 0; r < d; r++)
         for (int c = 0; c < da; c++) {
-            add_w_src[r * da + c] = (c == r || c == d + r) ? 1.0f : 0.0f;
-            add_w_tgt[r * da + c] = c == r ? 1.0f : 0.0f;
+            w_src[r * da + c] = (c == r || c == d + r) ? 1.0f : 0.0f;
+            w_tgt[r * da + c] = c == r ? 1.0f : 0.0f;
         }
-    for (int c = 0; c < da; c++) add_v[c] = c < d ? -4.0f : 4.0f;
-    s->d_att = da;
+    for (int c = 0; c < da; c++) v[c] = c < d ? -4.0f : 4.0f;
+}
+
+static void additive_agreement(CrossScene *s)
+{
+    agreement_fill(add_w_src, add_w_tgt, add_v, s->d);
+    s->d_att = 2 * s->d;
     s->w_src = add_w_src;
     s->w_tgt = add_w_tgt;
     s->v = add_v;
+}
+
+/* ---------------------------------------------------------------- pairs from files */
+
+void cross_pair_free(CrossPair *p)
+{
+    for (int i = 0; p->src_words && i < p->n_src; i++) free(p->src_words[i]);
+    for (int i = 0; p->tgt_words && i < p->n_tgt; i++) free(p->tgt_words[i]);
+    free(p->src_words);
+    free(p->tgt_words);
+    free(p->src);
+    free(p->tgt);
+    free(p->w_src);
+    free(p->w_tgt);
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+/* One line's word and numbers; the line is [s, e). */
+typedef struct {
+    int side;            /* 0 source, 1 target */
+    char word[64];
+    int n;               /* numbers on the line */
+    int line;
+} PairLine;
+
+static int pair_fail(CrossPair *p, char *err, size_t errlen, const char *name, int line, long col, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cross_pair_free(p);
+    return fail(err, errlen, "%s:%d:%ld: %s", name, line, col, msg);
+}
+
+int cross_pair_parse(CrossPair *p, const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    /* two passes: count the words and the numbers a line, then fill */
+    for (int pass = 0; pass < 2; pass++) {
+        int ns = 0, nt = 0, d = -1, line = 0, d_line = 0;
+        size_t i = 0;
+        while (i < len) {
+            size_t s = i, e = i;
+            while (e < len && text[e] != '\n') e++;
+            i = e < len ? e + 1 : e;
+            line++;
+            size_t k = s;
+            while (k < e && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r')) k++;
+            if (k == e || text[k] == '#') continue;
+            size_t ks = k;
+            while (k < e && text[k] != ' ' && text[k] != '\t' && text[k] != '\r') k++;
+            int side;
+            if (k - ks == 6 && strncmp(text + ks, "source", 6) == 0) side = 0;
+            else if (k - ks == 6 && strncmp(text + ks, "target", 6) == 0) side = 1;
+            else
+                return pair_fail(p, err, errlen, name, line, (long)(ks - s + 1), "'%.*s' is not source or target",
+                                 (int)(k - ks > 40 ? 40 : k - ks), text + ks);
+            while (k < e && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r')) k++;
+            size_t ws = k;
+            while (k < e && text[k] != ' ' && text[k] != '\t' && text[k] != '\r') k++;
+            if (k == ws) return pair_fail(p, err, errlen, name, line, (long)(ws - s + 1), "a %s line needs a word", side ? "target" : "source");
+            if (k - ws > 63) return pair_fail(p, err, errlen, name, line, (long)(ws - s + 1), "the word is longer than 63 bytes");
+            int idx = side ? nt : ns;
+            if (idx >= CROSS_MAX_N)
+                return pair_fail(p, err, errlen, name, line, 1, "more than %d %s words", CROSS_MAX_N, side ? "target" : "source");
+            if (pass == 1) {
+                char **words = side ? p->tgt_words : p->src_words;
+                words[idx] = malloc(k - ws + 1);
+                if (!words[idx]) return pair_fail(p, err, errlen, name, line, 1, "out of memory");
+                memcpy(words[idx], text + ws, k - ws);
+                words[idx][k - ws] = 0;
+            }
+            int n = 0;
+            for (;;) {
+                while (k < e && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r' || text[k] == ',')) k++;
+                if (k >= e) break;
+                char num[64];
+                size_t ns0 = k;
+                while (k < e && text[k] != ' ' && text[k] != '\t' && text[k] != '\r' && text[k] != ',') k++;
+                size_t l = k - ns0 < sizeof num - 1 ? k - ns0 : sizeof num - 1;
+                memcpy(num, text + ns0, l);
+                num[l] = 0;
+                char *end;
+                double x = strtod(num, &end);
+                if (end == num || *end || !isfinite(x) || fabs(x) > 1e6)
+                    return pair_fail(p, err, errlen, name, line, (long)(ns0 - s + 1), "'%s' is not a number within ±1e6", num);
+                if (n >= CROSS_MAX_D)
+                    return pair_fail(p, err, errlen, name, line, (long)(ns0 - s + 1), "more than %d numbers", CROSS_MAX_D);
+                if (pass == 1 && p->d > 0) (side ? p->tgt : p->src)[(size_t)idx * p->d + n] = (float)x;
+                n++;
+            }
+            if (d < 0) {
+                d = n;
+                d_line = line;
+            } else if (n != d) {
+                return pair_fail(p, err, errlen, name, line, (long)(e - s + 1), "%d numbers, but line %d has %d", n, d_line, d);
+            }
+            if (side) nt++;
+            else ns++;
+        }
+        if (pass == 0) {
+            if (ns < 1 || nt < 1)
+                return pair_fail(p, err, errlen, name, line, 1, "a pair needs at least one source and one target line (it has %d and %d)", ns, nt);
+            p->n_src = ns;
+            p->n_tgt = nt;
+            p->d = d > 0 ? d : CROSS_HASH_D;
+            p->src_words = calloc((size_t)ns, sizeof(char *));
+            p->tgt_words = calloc((size_t)nt, sizeof(char *));
+            p->src = calloc((size_t)ns * p->d, sizeof(float));
+            p->tgt = calloc((size_t)nt * p->d, sizeof(float));
+            p->w_src = malloc(sizeof(float) * (size_t)p->d * 2 * p->d);
+            p->w_tgt = malloc(sizeof(float) * (size_t)p->d * 2 * p->d);
+            p->v = malloc(sizeof(float) * 2 * (size_t)p->d);
+            if (!p->src_words || !p->tgt_words || !p->src || !p->tgt || !p->w_src || !p->w_tgt || !p->v)
+                return pair_fail(p, err, errlen, name, line, 1, "out of memory");
+            if (d == 0) p->d = -p->d; /* no numbers: hashed, filled after the words are read */
+        } else if (p->d < 0) {
+            p->d = -p->d;
+            for (int k2 = 0; k2 < ns; k2++) attn_embed(p->src + (size_t)k2 * p->d, p->src_words[k2], p->d);
+            for (int k2 = 0; k2 < nt; k2++) attn_embed(p->tgt + (size_t)k2 * p->d, p->tgt_words[k2], p->d);
+        }
+    }
+    agreement_fill(p->w_src, p->w_tgt, p->v, p->d);
+    return 0;
+}
+
+void cross_pair_scene(CrossScene *s, const CrossPair *p)
+{
+    CrossScore keep = s->score;
+    *s = cross_scene_default();
+    s->score = keep;
+    s->n_src = p->n_src;
+    s->n_tgt = p->n_tgt;
+    s->d = p->d;
+    s->src = p->src;
+    s->tgt = p->tgt;
+    s->src_words = (const char *const *)p->src_words;
+    s->tgt_words = (const char *const *)p->tgt_words;
+    s->d_att = 2 * p->d;
+    s->w_src = p->w_src;
+    s->w_tgt = p->w_tgt;
+    s->v = p->v;
 }
 
 int cross_preset(CrossScene *s, const char *name)

@@ -59,6 +59,32 @@ CrossScene cross_scene_default(void);
  * cross_preset_names(), joined by '|'). */
 int cross_preset(CrossScene *s, const char *name);
 const char *cross_preset_names(void);
+/* A sentence pair of one's own, from a small text file: one word a line, in order,
+ *
+ *     # English to French
+ *     source the     2   0.1 0.2 0
+ *     source black   0.1 2   0.3 0
+ *     target le      1.8 0   0.4 0
+ *
+ * "source" or "target", the word (no spaces, at most 63 bytes), then its state: the same
+ * number of numbers on every line (at most CROSS_MAX_D), or none on any line, when each
+ * word's state is its hashed embedding of CROSS_HASH_D numbers (then only identical words
+ * agree). Blank lines and lines starting with '#' are ignored. The pair owns everything;
+ * cross_pair_scene points a scene at it (additive scoring gets the presets' agreement
+ * parameters, sized for d). */
+#define CROSS_HASH_D 8
+typedef struct {
+    int n_src, n_tgt, d;
+    char **src_words, **tgt_words;
+    float *src, *tgt;           /* n_src x d, n_tgt x d */
+    float *w_src, *w_tgt, *v;   /* additive scoring's parameters (d x 2d, d x 2d, 2d) */
+} CrossPair;
+/* Returns 0, or -1 with "NAME:LINE:COLUMN: message" (p is then empty). */
+int cross_pair_parse(CrossPair *p, const char *text, size_t len, const char *name, char *err, size_t errlen);
+void cross_pair_free(CrossPair *p);
+/* The scene of the pair (borrowing its arrays), keeping s's scoring. */
+void cross_pair_scene(CrossScene *s, const CrossPair *p);
+
 /* "dot", "general", "additive" and back. */
 const char *cross_score_name(CrossScore k);
 int cross_score_parse(const char *name, CrossScore *out);

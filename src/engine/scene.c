@@ -98,6 +98,7 @@ void scene_spec_free(SceneSpec *sp)
     free(sp->image);
     free(sp->audio);
     free(sp->graph);
+    cross_pair_free(&sp->cross_pair);
     attn_trace_free(&sp->preset);
     free(sp->text);
     free(sp->mask_file);
@@ -305,8 +306,10 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
     if (strcmp(key, "d-ff") == 0) return set_int(&sp->d_ff, key, v, 0, 4096, err, errlen);
     if (strcmp(key, "cross") == 0) {
         CrossScene probe = cross_scene_default();
-        if (strlen(v) >= sizeof sp->cross || cross_preset(&probe, v))
-            return fail(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s)", v, cross_preset_names());
+        int file = strchr(v, '/') || strchr(v, '.');
+        if (strlen(v) >= sizeof sp->cross || !*v || (!file && cross_preset(&probe, v)))
+            return fail(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s, or a pair FILE)", v,
+                        cross_preset_names());
         snprintf(sp->cross, sizeof sp->cross, "%s", v);
         return 0;
     }
@@ -752,4 +755,26 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
         s->params.va = t.va;
     }
     return attn_check(s, err, errlen) ? -2 : 0;
+}
+
+int scene_cross_load(SceneSpec *sp, const char *base_dir, CrossScene *out, char *err, size_t errlen)
+{
+    CrossScore score = (CrossScore)sp->cross_score;
+    *out = cross_scene_default();
+    out->score = score;
+    cross_pair_free(&sp->cross_pair);
+    if (!strchr(sp->cross, '/') && !strchr(sp->cross, '.')) {
+        if (cross_preset(out, sp->cross) == 0) return 0;
+        return fail(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s, or a pair FILE)", sp->cross,
+                    cross_preset_names());
+    }
+    size_t len;
+    char full[4096];
+    char *buf = read_file(sp->cross, base_dir, &len, full, sizeof full, err, errlen);
+    if (!buf) return -1;
+    int r = cross_pair_parse(&sp->cross_pair, buf, len, full, err, errlen);
+    free(buf);
+    if (r) return -1;
+    cross_pair_scene(out, &sp->cross_pair);
+    return 0;
 }

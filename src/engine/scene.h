@@ -9,6 +9,7 @@
 #define ATTN_SCENE_H
 
 #include "attn.h"
+#include "cross.h"
 #include "graph.h"
 #include "tok.h"
 
@@ -35,8 +36,9 @@ typedef struct {
                               graph replace each other. */
     float win_ms, hop_ms;  /* a frame's length and the step between frames (default 25, 10) */
     int bands;             /* features a frame: log energies in mel-spaced bands (default 8) */
-    char cross[16];        /* the sentence pair of the encoder-decoder view (cross.h presets;
-                              default "french") */
+    char cross[1024];      /* the sentence pair of the encoder-decoder view: a preset of
+                              cross.h (default "french") or a pair file (a value with '/' or
+                              '.', read by scene_cross_load) */
     int cross_score;       /* a CrossScore (default dot) */
 
     /* the picture's tokens, filled before scene_load by img_scene_load (src/image), which
@@ -52,6 +54,8 @@ typedef struct {
      * features above, grid_w 0) and the sound itself, for display */
     float *wave;
     int wave_n, wave_rate, frame_len, frame_hop;
+
+    CrossPair cross_pair;  /* the pair file's contents, filled by scene_cross_load */
 
     /* filled by scene_load */
     Graph graph_in;        /* the graph read from graph */
@@ -87,6 +91,11 @@ void scene_picture_free(SceneSpec *sp);
  * Returns 0; -1 when a named file cannot be read or is malformed ("FILE:LINE:COLUMN:
  * message" in err); -2 when a value is bad (the text, or a size beyond the limits). */
 int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen);
+
+/* The encoder-decoder scene of the spec's sentence pair with its scoring: a preset, or the
+ * pair file (relative to base_dir) read into sp->cross_pair, which out then borrows.
+ * Returns 0, or -1 with a message ("FILE:LINE:COLUMN: message" for a bad file). */
+int scene_cross_load(SceneSpec *sp, const char *base_dir, CrossScene *out, char *err, size_t errlen);
 
 /* The pure file-format parsers scene_load uses; each takes the text of a file and its name
  * (for messages) and returns 0, or -1 with "NAME:LINE:COLUMN: message".
