@@ -26,6 +26,7 @@ const char *const app_help_lines[] = {
     "V C O L G A                    head shown, colour map, orientation, theme, numbers,",
     "                               animation",
     "U Y                            a picture's patch size and grid (drop a picture first)",
+    "Q D                            a sound's frame length and hop (drop a WAV file first)",
     "J F                            Transformer blocks stacked; the block shown",
     "drag a cell of a or W up/down  change that number (Shift: finely); click a mask cell",
     "                               to toggle it; R resets every edit",
@@ -76,6 +77,7 @@ static const struct {
     {"seed", "E"}, {"weights", "I"}, {"head shown", "V"}, {"colour map", "C"},
     {"orientation", "O"}, {"theme", "L"}, {"numbers", "G"}, {"animation", "A"},
     {"patch", "U"}, {"grid", "Y"}, {"blocks", "J"}, {"block shown", "F"},
+    {"frame", "Q"}, {"hop", "D"},
 };
 
 const char *app_field_name(AppField f) { return f < FIELD_COUNT ? fields[f].name : "?"; }
@@ -134,6 +136,20 @@ void app_field_value(const App *app, AppField f, char *out, size_t len)
     case FIELD_GRID:
         if (!app->spec.image) snprintf(out, len, "–");
         else snprintf(out, len, "%d × %d tokens", app->spec.grid_w, app->spec.grid_h);
+        break;
+    case FIELD_FRAME:
+        if (!app->spec.audio) snprintf(out, len, "– (no sound)");
+        else snprintf(out, len, "%g ms", (double)app->spec.win_ms);
+        break;
+    case FIELD_HOP:
+        if (!app->spec.audio) snprintf(out, len, "–");
+        else {
+            /* the frames this hop gives the loaded sound, as aud_frames counts them */
+            int rate = app->spec.wave_rate, fl = (int)lroundf(app->spec.win_ms * rate / 1000.0f);
+            int hop = (int)lroundf(app->spec.hop_ms * rate / 1000.0f);
+            int n = hop > 0 && app->spec.wave_n >= fl ? 1 + (app->spec.wave_n - fl) / hop : 0;
+            snprintf(out, len, "%g ms (%d frames)", (double)app->spec.hop_ms, n);
+        }
         break;
     default: snprintf(out, len, "?"); break;
     }
@@ -625,6 +641,30 @@ static void change_field(App *app, AppField f, int dir)
         if (app->query >= 0) app->query = 0;
         break;
     }
+    case FIELD_FRAME:
+    case FIELD_HOP: {
+        static const float frames[] = {10, 15, 20, 25, 32, 40, 50, 64, 100};
+        static const float hops[] = {2, 5, 8, 10, 12, 15, 20, 25, 32, 40, 50, 64, 100};
+        if (!app->spec.audio) {
+            app_status(app, 0, "frame and hop apply to sounds: drop a WAV file on the window");
+            return;
+        }
+        const float *list = f == FIELD_FRAME ? frames : hops;
+        int n = f == FIELD_FRAME ? 9 : 13, at = 0;
+        float *slot = f == FIELD_FRAME ? &app->spec.win_ms : &app->spec.hop_ms;
+        while (at + 1 < n && list[at] < *slot) at++;
+        if (list[at] == *slot || dir < 0) at += dir;
+        if (at < 0) at = 0;
+        if (at >= n) at = n - 1;
+        *slot = list[at];
+        /* frames never leave gaps: the hop stays within the frame */
+        if (app->spec.hop_ms > app->spec.win_ms) {
+            if (f == FIELD_FRAME) app->spec.hop_ms = app->spec.win_ms;
+            else app->spec.win_ms = app->spec.hop_ms;
+        }
+        app_drop_edits(app);
+        break;
+    }
     default: return;
     }
     char v[96];
@@ -920,14 +960,19 @@ void app_apply(App *app, const Action *a)
     case ACT_NONE: break;
     case ACT_QUIT: app->quit = 1; break;
     case ACT_EDIT_BEGIN:
-        if (app->spec.image) {
-            /* editing the sentence leaves the picture: the text is the input again */
+        if (app->spec.image || app->spec.audio || app->spec.graph) {
+            /* editing the sentence leaves the picture, sound or graph: the text is the input again */
             char err[64];
+            const char *what = app->spec.image ? "picture" : app->spec.audio ? "sound" : "graph";
+            if (app->spec.graph && app->spec.scene.mask == ATTN_MASK_GRAPH && !app->spec.mask_file)
+                app->spec.scene.mask = ATTN_MASK_NONE;
             scene_set(&app->spec, "image", "none", err, sizeof err);
+            scene_set(&app->spec, "audio", "none", err, sizeof err);
+            scene_set(&app->spec, "graph", "none", err, sizeof err);
             app_drop_edits(app);
             app_recompute(app);
-            if (app->tab == TAB_PICTURE || app->tab == TAB_CNN) app->tab = TAB_WEIGHTS;
-            app_status(app, 0, "back to the text: the picture is no longer the input");
+            if (app->tab == TAB_PICTURE || app->tab == TAB_CNN || app->tab == TAB_SPEECH) app->tab = TAB_WEIGHTS;
+            app_status(app, 0, "back to the text: the %s is no longer the input", what);
         }
         app->editing = 1;
         app->cursor = (int)strlen(app->spec.text ? app->spec.text : "");

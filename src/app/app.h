@@ -35,6 +35,7 @@ typedef enum {
     FIELD_CMAP, FIELD_ORIENT, FIELD_THEME, FIELD_NUMBERS, FIELD_ANIMATE,
     FIELD_PATCH, FIELD_GRID,          /* a picture's patch size and grid (pictures only) */
     FIELD_LAYERS, FIELD_LAYER,        /* Transformer blocks stacked, and the one shown */
+    FIELD_FRAME, FIELD_HOP,           /* a sound's frame length and hop (sounds only) */
     FIELD_COUNT
 } AppField;
 

@@ -39,6 +39,8 @@ static int field_for_key(SDL_Keycode k)
     case SDLK_y: return FIELD_GRID;
     case SDLK_j: return FIELD_LAYERS;
     case SDLK_f: return FIELD_LAYER;
+    case SDLK_q: return FIELD_FRAME;
+    case SDLK_d: return FIELD_HOP;
     default: return -1;
     }
 }

@@ -68,6 +68,7 @@ typedef struct {
     int compact;         /* a window panel: no subtitle or footer, small margins */
     int query;           /* the picture views' query patch */
     float w, h;
+    float body_w;        /* the width of the panels and the legend alone (w less long text) */
 } Fig;
 
 typedef FigTheme Theme;
@@ -370,8 +371,14 @@ void fig_title(char *out, size_t len, const AttnTrace *t, const FigOptions *o)
         if (o->cross) snprintf(out, len, "encoder–decoder attention · %s scoring", cross_score_name(o->cross->score));
         else snprintf(out, len, "no encoder–decoder scene");
         break;
-    case FIG_COMPARE: snprintf(out, len, "head %d · full attention beside attention under the %s", h, m); break;
-    case FIG_SPEECH: snprintf(out, len, "frame %d of the sound · head %d · α′ = %s · %s", o->query + 1, h, nw, m); break;
+    case FIG_COMPARE:
+        if (t->mask == ATTN_MASK_NONE) snprintf(out, len, "head %d · full attention (no mask to compare with)", h);
+        else snprintf(out, len, "head %d · full attention beside attention under the %s", h, m);
+        break;
+    case FIG_SPEECH:
+        snprintf(out, len, "%s %d%s · head %d · α′ = %s · %s", t->wave ? "frame" : "token", o->query + 1,
+                 t->wave ? " of the sound" : "", h, nw, m);
+        break;
     default: snprintf(out, len, "?"); break;
     }
 }
@@ -591,22 +598,21 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
             signed_data = 0;
             break;
         }
-        add_square(f, o, t, "the mask (1 = may attend)", g_mask, 0, MASK_ITSELF);
+        add_square(f, o, t, "the mask", g_mask, 0, MASK_ITSELF);
         if (o->unmasked && o->unmasked->n == n && o->unmasked->heads == H) {
-            snprintf(buf, sizeof buf, "full attention: N² = %s scores", full);
+            snprintf(buf, sizeof buf, "full: %s scores", full);
             Panel *p = add_square(f, o, o->unmasked, buf, g_weights, hd, MASK_IGNORE);
             if (p) p->src = o->unmasked;
         }
-        snprintf(buf, sizeof buf, "under the mask: %s scores (%.1f%%)", allowed, 100.0 * (double)cost.allowed / (double)cost.full);
+        snprintf(buf, sizeof buf, "masked: %s (%.1f%%)", allowed, 100.0 * (double)cost.allowed / (double)cost.full);
         add_square(f, o, t, buf, g_weights, hd, MASK_REPLACE_ZERO);
         f->grid_cols = 3;
         if (t->mask == ATTN_MASK_WINDOW)
-            snprintf(f->subtitle, sizeof f->subtitle, "a window of ±%d scores at most N(2w+1) = %lld × %d pairs, less the "
-                     "ends: %s instead of %s · scores and weights of %d head%s: %s instead of %s", t->mask_param, cost.n,
-                     2 * t->mask_param + 1, allowed, full, H, H == 1 ? "" : "s", ab, fb);
+            snprintf(f->subtitle, sizeof f->subtitle, "window ±%d: N(2w+1) = %lld × %d less the ends = %s of %s scores · "
+                     "%s instead of %s", t->mask_param, cost.n, 2 * t->mask_param + 1, allowed, full, ab, fb);
         else
-            snprintf(f->subtitle, sizeof f->subtitle, "only allowed pairs need a score: %s instead of %s · scores and "
-                     "weights of %d head%s: %s instead of %s", allowed, full, H, H == 1 ? "" : "s", ab, fb);
+            snprintf(f->subtitle, sizeof f->subtitle, "only allowed pairs need a score: %s of %s · %s instead of %s",
+                     allowed, full, ab, fb);
         if (!o->unmasked)
             snprintf(f->footer, sizeof f->footer, "full attention is computed beside the mask for up to %d tokens", FIG_COMPARE_MAX_N);
         signed_data = 0;
@@ -1171,6 +1177,7 @@ static void layout(Ren *ren, const AttnTrace *t, Fig *f, float x, float y, int d
     float lx = x + margin + grid_w + 22;
     float lw = legend(ren, f, lx, bar_top, bar_h, draw);
     w = fmaxf(w, grid_w + 22 + lw);
+    f->body_w = ceilf(grid_w + 22 + lw + 2 * margin);
     cy += fmaxf(grid_h, bar_top - cy + bar_h);
     if (!f->compact) {
         cy += 14;
@@ -1299,13 +1306,15 @@ void fig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, float 
 }
 
 /* The figure's size with another cell size, without building it again. */
+/* The size with cells of the given size; the width is that of the panels and legend, which
+ * grow with the cells (titles and footers do not, and may run past a narrow room). */
 static void measure_with_cell(Ren *ren, const AttnTrace *t, Fig *f, const FigOptions *o, float cell,
                               float *w, float *h)
 {
     f->cell = cell;
     f->numbers = o->numbers == FIG_NUMBERS_ON || (o->numbers == FIG_NUMBERS_AUTO && cell >= 30.0f);
     layout(ren, t, f, 0, 0, 0);
-    *w = f->w;
+    *w = f->body_w;
     *h = f->h;
 }
 

@@ -448,9 +448,13 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
         lay->fig_rects[lay->n_figs++] = r;
         return;
     }
-    if (view == FIG_PICTURE || view == FIG_CNN || view == FIG_HEADS || view == FIG_BLOCK || view == FIG_COMPARE) {
+    if (view == FIG_COMPARE) {
+        /* mask, full, masked: always left to right, as the lessons read them */
+        o.columns = 3;
+        o.cell = fig_fit_cell(ren, &app->trace, &o, r.w, r.h);
+    } else if (view == FIG_PICTURE || view == FIG_CNN || view == FIG_HEADS || view == FIG_BLOCK) {
         /* several panels: the number a row that gives the largest cells in this space */
-        int most = view == FIG_HEADS ? (app->trace.heads < 4 ? app->trace.heads : 4) : view == FIG_PICTURE || view == FIG_COMPARE ? 3
+        int most = view == FIG_HEADS ? (app->trace.heads < 4 ? app->trace.heads : 4) : view == FIG_PICTURE ? 3
                  : view == FIG_BLOCK ? 4 : 2;
         if (view == FIG_HEADS && app->tab != TAB_HEADS) most = 0; /* the overview keeps the usual grid */
         fig_fit_columns(ren, &app->trace, &o, r.w, r.h, most);
@@ -492,9 +496,16 @@ static void draw_top(Ren *ren, const App *app, float w, UiLayout *lay, const Loo
     float cw = ren_text_width(ren, before, 17, REN_REGULAR);
     float shift = cw > box.w - 40 ? cw - (box.w - 40) : 0;
     float tx = box.x + 10 - shift;
-    if (app->spec.image && !app->editing) {
+    if ((app->spec.image || app->spec.audio || app->spec.graph) && !app->editing) {
         char pic[400];
-        snprintf(pic, sizeof pic, "picture %s · %s · Enter: back to text", app->spec.image, app->spec.picture_note);
+        if (app->spec.image)
+            snprintf(pic, sizeof pic, "picture %s · %s · Enter: back to text", app->spec.image, app->spec.picture_note);
+        else if (app->spec.audio)
+            snprintf(pic, sizeof pic, "sound %s · %s · Enter: back to text", app->spec.audio, app->spec.picture_note);
+        else
+            snprintf(pic, sizeof pic, "graph %s%s%s · %d nodes, %d edges · Enter: back to text", app->spec.graph,
+                     app->spec.graph_in.title[0] ? ": " : "", app->spec.graph_in.title, app->spec.graph_in.n,
+                     app->spec.graph_in.n_edges);
         ren_text(ren, box.x + 10, ty, pic, 17, REN_ITALIC, lk->f.muted, REN_LEFT);
     } else if (*text) ren_text(ren, tx, ty, text + from, 17, REN_REGULAR, lk->f.fg, REN_LEFT);
     else if (!app->editing) ren_text(ren, tx, ty, "type a sentence here", 17, REN_REGULAR, lk->f.muted, REN_LEFT);
