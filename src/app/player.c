@@ -178,13 +178,15 @@ static int check_file(const char *dir, const char *file, char *msg, size_t msgle
     return 0;
 }
 
-/* The file a scene value names, if any: weights FILE, vectors FILE, image FILE,
- * mask graph:/custom:FILE. */
+/* The file a scene value names, if any: weights FILE, vectors FILE, image FILE, audio
+ * FILE, graph FILE, a cross pair FILE, mask graph:/custom:FILE. */
 static const char *named_file(const char *key, const char *v)
 {
     if (strcmp(key, "weights") == 0)
         return strcmp(v, "random") && strcmp(v, "identity") && strcmp(v, "picture") ? v : NULL;
-    if (strcmp(key, "image") == 0) return strncmp(v, "example:", 8) && strcmp(v, "none") ? v : NULL;
+    if (strcmp(key, "image") == 0 || strcmp(key, "audio") == 0 || strcmp(key, "graph") == 0)
+        return strncmp(v, "example:", 8) && strcmp(v, "none") ? v : NULL;
+    if (strcmp(key, "cross") == 0) return strchr(v, '/') || strchr(v, '.') ? v : NULL;
     if (strcmp(key, "vectors") == 0) return strcmp(v, "hash") ? v : NULL;
     if (strcmp(key, "mask") == 0) {
         if (strncmp(v, "graph:", 6) == 0) return v + 6;

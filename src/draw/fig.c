@@ -536,7 +536,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
         }
         for (int k = 0; k < count; k++) {
             if (kinds[k] == PIC_QUERY) snprintf(tbuf, sizeof tbuf, o->view == FIG_CNN ? "self-attention: head %d's weights" : "head %d", hd + 1);
-            else if (kinds[k] == PIC_AVERAGE) snprintf(tbuf, sizeof tbuf, "all %d heads averaged", H);
+            else if (kinds[k] == PIC_AVERAGE) snprintf(tbuf, sizeof tbuf, H == 1 ? "the one head (nothing to average)" : "all %d heads averaged", H);
             else if (kinds[k] == PIC_RECEIVED) snprintf(tbuf, sizeof tbuf, "attention each patch receives");
             else snprintf(tbuf, sizeof tbuf, "CNN: a 3×3 window of patches");
             Panel *p = add_panel(f, tbuf, gh, gw, g_weights, hd, LBL_NONE, LBL_NONE, "", "");
@@ -723,6 +723,20 @@ void fig_format_num(char *out, size_t len, float v)
     else if (a < 99999.5f) snprintf(tmp, sizeof tmp, "%.0f", (double)v);
     else snprintf(tmp, sizeof tmp, "%.0e", (double)v);
     /* a true minus sign reads better on slides than a hyphen */
+    if (tmp[0] == '-') snprintf(out, len, "−%s", tmp + 1);
+    else snprintf(out, len, "%s", tmp);
+}
+
+/* A colour bar's tick: as cells show numbers, unless the whole range is too small for two
+ * decimals (a weight of 0.0009 among 4096 keys), then with three significant digits. */
+static void bar_num(char *out, size_t len, float v, float lo, float hi)
+{
+    if (fmaxf(fabsf(lo), fabsf(hi)) >= 0.05f || v == 0.0f) {
+        fig_format_num(out, len, v);
+        return;
+    }
+    char tmp[24];
+    snprintf(tmp, sizeof tmp, "%.3g", (double)v);
     if (tmp[0] == '-') snprintf(out, len, "−%s", tmp + 1);
     else snprintf(out, len, "%s", tmp);
 }
@@ -1108,9 +1122,9 @@ static float legend(Ren *ren, Fig *f, float x, float y, float h, int draw)
         }
         return w;
     }
-    fig_format_num(lo, sizeof lo, f->lo);
-    fig_format_num(hi, sizeof hi, f->hi);
-    fig_format_num(mid, sizeof mid, (f->lo + f->hi) / 2);
+    bar_num(lo, sizeof lo, f->lo, f->lo, f->hi);
+    bar_num(hi, sizeof hi, f->hi, f->lo, f->hi);
+    bar_num(mid, sizeof mid, (f->lo + f->hi) / 2, f->lo, f->hi);
     float tw = fmaxf(ren_text_width(ren, lo, LABEL_PX, REN_REGULAR), ren_text_width(ren, hi, LABEL_PX, REN_REGULAR));
     tw = fmaxf(tw, ren_text_width(ren, mid, LABEL_PX, REN_REGULAR));
     float w = BAR_W + 6 + tw;
