@@ -412,7 +412,7 @@ static void dropping_a_sound_and_a_graph_on_the_window(void)
     snprintf(script, sizeof script,
              "drop %s\nexpect tab speech\nexpect tokens 98\nshot %s\n"
              /* a hop of 12 ms (192 samples): 1 + (16000 - 400) / 192 frames */
-             "key D\nexpect hop 12 ms (82 frames)\nexpect tokens 82\n"
+             "key D\nexpect hop 12 ms (82)\nexpect tokens 82\n"
              "drop %s\nexpect tab graph\nexpect tokens 4\nexpect mask graph\n"
              /* Enter leaves the graph: the text is the input again, without the graph's mask */
              "key Return\nexpect tokens 4\nexpect mask none\nexpect editing 1\nquit\n",

@@ -148,7 +148,7 @@ void app_field_value(const App *app, AppField f, char *out, size_t len)
             int rate = app->spec.wave_rate, fl = (int)lroundf(app->spec.win_ms * rate / 1000.0f);
             int hop = (int)lroundf(app->spec.hop_ms * rate / 1000.0f);
             int n = hop > 0 && app->spec.wave_n >= fl ? 1 + (app->spec.wave_n - fl) / hop : 0;
-            snprintf(out, len, "%g ms (%d frames)", (double)app->spec.hop_ms, n);
+            snprintf(out, len, "%g ms (%d)", (double)app->spec.hop_ms, n); /* (frames) */
         }
         break;
     default: snprintf(out, len, "?"); break;

@@ -1266,7 +1266,7 @@ void fig_measure(Ren *ren, const AttnTrace *t, const FigOptions *o, float *w, fl
         return;
     }
     if (o->view == FIG_SPEECH) {
-        *w = SPEECHFIG_W;
+        *w = o->width > 0 ? o->width : SPEECHFIG_W;
         *h = SPEECHFIG_H;
         return;
     }

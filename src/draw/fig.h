@@ -58,6 +58,7 @@ typedef struct {
                            built term by term; -1: every step at once */
     const AttnTrace *unmasked; /* the same scene without its mask, for FIG_COMPARE and
                                   FIG_SPEECH (borrowed; NULL: not computed) */
+    float width;        /* FIG_SPEECH: the figure's width in logical pixels, 0: the default */
 } FigOptions;
 
 FigOptions fig_options_default(void);

@@ -204,7 +204,7 @@ static void cost_meter(const Axis *a, float y)
     ren_text(ren, a->px + 8, y + 3, line, 13, REN_REGULAR, a->th.fg, REN_LEFT);
     ren_text(ren, a->px - 8, y + 3, "full", 12, REN_REGULAR, a->th.muted, REN_RIGHT);
     y += bar + 8;
-    ren_rect(ren, a->px, y, fmaxf(a->pw * frac, 2), bar, a->accent);
+    if (t->mask != ATTN_MASK_NONE) ren_rect(ren, a->px, y, fmaxf(a->pw * frac, 2), bar, a->accent);
     if (t->mask == ATTN_MASK_WINDOW)
         snprintf(line, sizeof line, "window ±%d: N(2w+1) = %lld × %d less the ends = %s scores (%.1f%%) · %s", t->mask_param,
                  c.n, 2 * t->mask_param + 1, allowed, 100.0 * frac, ab);
@@ -213,7 +213,7 @@ static void cost_meter(const Axis *a, float y)
     else
         snprintf(line, sizeof line, "under the mask: %s scores (%.1f%%) · %s", allowed, 100.0 * frac, ab);
     float lx = a->px + a->pw * frac + 8;
-    if (frac > 0.5f) lx = a->px + 8;
+    if (frac > 0.5f || t->mask == ATTN_MASK_NONE) lx = a->px + 8;
     ren_text(ren, lx, y + 3, line, 13, REN_REGULAR, a->th.fg, REN_LEFT);
     ren_text(ren, a->px - 8, y + 3, t->mask == ATTN_MASK_NONE ? "" : "masked", 12, REN_REGULAR, a->th.muted, REN_RIGHT);
 }
@@ -227,9 +227,10 @@ void speechfig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, 
     a.th = fig_theme(o->dark);
     a.accent = (RenColor){214, 110, 0, 255};
     a.reach = o->dark ? (RenColor){70, 60, 40, 255} : (RenColor){250, 236, 214, 255};
+    float W = o->width > 0 ? o->width : SPEECHFIG_W;
     a.fx = x;
     a.px = x + GUTTER;
-    a.pw = SPEECHFIG_W - GUTTER - MARGIN;
+    a.pw = W - GUTTER - MARGIN;
     int sound = t->wave && t->wave_n > 0 && t->frame_hop > 0;
     a.hop = sound ? t->frame_hop : 1;
     a.len = sound ? t->frame_len : 1;
@@ -240,7 +241,7 @@ void speechfig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, 
 
     char title[200];
     fig_title(title, sizeof title, t, o);
-    ren_rect(ren, x, y, SPEECHFIG_W, SPEECHFIG_H, a.th.bg);
+    ren_rect(ren, x, y, W, SPEECHFIG_H, a.th.bg);
     Axis *ap = &a;
     float cy = y + 14;
     ren_text(ren, x + MARGIN, cy, title, 18, REN_BOLD, a.th.fg, REN_LEFT);
@@ -291,7 +292,7 @@ void speechfig_draw(Ren *ren, const AttnTrace *t, const FigOptions *o, float x, 
         memset(lay, 0, sizeof *lay);
         lay->x = x;
         lay->y = y;
-        lay->w = SPEECHFIG_W;
+        lay->w = W;
         lay->h = SPEECHFIG_H;
         lay->cell = 1;
         /* the waveform (or the first strip) as one row of frames: a click picks a frame */

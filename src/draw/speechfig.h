@@ -2,8 +2,9 @@
  * one time axis: the waveform with the frame boundaries and the query frame, the frames'
  * band features, the query frame's attention weights over time (full attention, when
  * FigOptions.unmasked holds it, and under the scene's mask), and a cost meter comparing the
- * number of scores and the memory each needs. The figure has a fixed size; the window
- * scales it to fit. Frames are one hit box, so clicking a frame makes it the query. */
+ * number of scores and the memory each needs. The figure is SPEECHFIG_H high and
+ * FigOptions.width wide (0: SPEECHFIG_W); the window picks a width for its space and
+ * scales the figure to fit. Frames are one hit box, so clicking a frame makes it the query. */
 #ifndef ATTN_SPEECHFIG_H
 #define ATTN_SPEECHFIG_H
 

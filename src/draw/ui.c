@@ -2,6 +2,7 @@
  * every setting and its key, the main view (one figure, four at once, or the step-through
  * of one query), the status line, and the tooltip and help drawn over them. */
 #include "ui.h"
+#include "speechfig.h"
 #include "../app/explain.h"
 
 #include <math.h>
@@ -429,6 +430,8 @@ static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout 
     if (view == FIG_CROSS || view == FIG_SPEECH) {
         /* these figures keep their proportions: the whole of it shrinks to fit */
         if (lay->n_figs >= UI_MAX_FIGS) return;
+        /* the speech figure narrows to the space's shape, so it is drawn larger */
+        if (view == FIG_SPEECH) o.width = fminf(SPEECHFIG_W, fmaxf(880.0f, r.w / r.h * SPEECHFIG_H));
         float fw, fh, s0 = ren_scale(ren);
         fig_measure(ren, &app->trace, &o, &fw, &fh);
         float k = fminf(1.0f, fminf(r.w / fw, r.h / fh));
