@@ -13,7 +13,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(ARCH) $(PKG_CFLAGS)
 LIBS     = $(PKG_LIBS) -lm -pthread
 
-SRC      = $(wildcard src/engine/*.c src/lesson/*.c src/draw/*.c src/app/*.c src/image/*.c src/audio/*.c)
+SRC      = $(wildcard src/engine/*.c src/lesson/*.c src/draw/*.c src/app/*.c src/image/*.c src/audio/*.c src/file/*.c)
 MAIN     = src/main.c
 TESTS    = $(wildcard tests/test_*.c)
 # linked into both test builds: running attnlab in a sandbox and reading what it wrote

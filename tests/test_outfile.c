@@ -81,7 +81,7 @@ static int starts(const char *s, const char *prefix)
     return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static int file_exists(const char *path)
+static int on_disk(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
@@ -115,7 +115,7 @@ static char *read_all(const char *path, size_t *len)
 static int run_reference(const char *path, const char *text, size_t len)
 {
     char err[512], cmd[1400];
-    if (out_write_atomic(path, text, len, err, sizeof err) != 0) {
+    if (file_write_atomic(path, text, len, err, sizeof err) != 0) {
         fprintf(stderr, "  %s\n", err);
         return -1;
     }
@@ -780,8 +780,8 @@ static void atomic_write_replaces_file(void)
     char err[512];
     make_dir("replace");
     const char *path = path_in("replace", "out.json");
-    EXPECT_INT(out_write_atomic(path, "old contents that are longer", 28, err, sizeof err), 0);
-    EXPECT_INT(out_write_atomic(path, "new", 3, err, sizeof err), 0);
+    EXPECT_INT(file_write_atomic(path, "old contents that are longer", 28, err, sizeof err), 0);
+    EXPECT_INT(file_write_atomic(path, "new", 3, err, sizeof err), 0);
     size_t len;
     char *text = read_all(path, &len);
     int same = text && len == 3 && memcmp(text, "new", 3) == 0;
@@ -791,7 +791,7 @@ static void atomic_write_replaces_file(void)
     EXPECT(stat(path, &st) == 0);
     EXPECT_INT(st.st_mode & 0777, 0644);
     EXPECT_INT(count_temporaries(path_in(NULL, "replace")), 0);
-    EXPECT_INT(out_write_atomic(path, NULL, 0, err, sizeof err), 0); /* empty is fine */
+    EXPECT_INT(file_write_atomic(path, NULL, 0, err, sizeof err), 0); /* empty is fine */
     EXPECT(stat(path, &st) == 0 && st.st_size == 0);
 }
 
@@ -799,10 +799,10 @@ static void atomic_write_missing_dir_fails_and_leaves_nothing(void)
 {
     char err[512], want[800];
     const char *path = path_in("no-such-dir", "fig.png");
-    EXPECT_INT(out_write_atomic(path, "data", 4, err, sizeof err), -1);
+    EXPECT_INT(file_write_atomic(path, "data", 4, err, sizeof err), -1);
     snprintf(want, sizeof want, "cannot write %s: %s", path, strerror(ENOENT));
     EXPECT_STR(err, want);
-    EXPECT(!file_exists(path_in(NULL, "no-such-dir")));
+    EXPECT(!on_disk(path_in(NULL, "no-such-dir")));
     EXPECT_INT(count_temporaries(test_tmpdir()), 0);
 }
 
@@ -812,7 +812,7 @@ static void atomic_write_to_a_directory_fails(void)
     make_dir("isdir");
     make_dir("isdir/target");
     const char *path = path_in("isdir", "target");
-    EXPECT_INT(out_write_atomic(path, "data", 4, err, sizeof err), -1);
+    EXPECT_INT(file_write_atomic(path, "data", 4, err, sizeof err), -1);
     snprintf(want, sizeof want, "cannot write %s: %s", path, strerror(EISDIR));
     EXPECT_STR(err, want);
     struct stat st;
@@ -828,21 +828,21 @@ static void atomic_write_into_readonly_dir_fails(void)
         const char *dir = path_in(NULL, "readonly");
         const char *path = path_in("readonly", "out.csv");
         EXPECT(chmod(dir, 0555) == 0);
-        int rc = out_write_atomic(path, "data", 4, err, sizeof err);
+        int rc = file_write_atomic(path, "data", 4, err, sizeof err);
         chmod(dir, 0755);
         EXPECT_INT(rc, -1);
         snprintf(want, sizeof want, "cannot write %s: %s", path, strerror(EACCES));
         EXPECT_STR(err, want);
-        EXPECT(!file_exists(path));
+        EXPECT(!on_disk(path));
         EXPECT_INT(count_temporaries(dir), 0);
     } else {
         /* root writes into read-only directories, so test a parent that is a regular file */
         make_dir("notdir");
         const char *parent = path_in("notdir", "plain-file");
-        EXPECT_INT(out_write_atomic(parent, "x", 1, err, sizeof err), 0);
+        EXPECT_INT(file_write_atomic(parent, "x", 1, err, sizeof err), 0);
         char path[600];
         snprintf(path, sizeof path, "%s/out.csv", parent);
-        EXPECT_INT(out_write_atomic(path, "data", 4, err, sizeof err), -1);
+        EXPECT_INT(file_write_atomic(path, "data", 4, err, sizeof err), -1);
         snprintf(want, sizeof want, "cannot write %s: %s", path, strerror(ENOTDIR));
         EXPECT_STR(err, want);
         EXPECT_INT(count_temporaries(path_in(NULL, "notdir")), 0);
@@ -864,7 +864,7 @@ static int write_with_file_size_limit(const char *dir, const char *path, const c
         memset(big, 'z', sizeof big);
         signal(SIGXFSZ, SIG_IGN);
         if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(9);
-        int rc = out_write_atomic(path, big, sizeof big, err, sizeof err);
+        int rc = file_write_atomic(path, big, sizeof big, err, sizeof err);
         snprintf(want, sizeof want, "cannot write %s: %s", path, strerror(EFBIG));
         if (rc != -1) _exit(1);
         if (strcmp(err, want) != 0) {
@@ -872,7 +872,7 @@ static int write_with_file_size_limit(const char *dir, const char *path, const c
             _exit(2);
         }
         if (count_temporaries(dir) != 0) _exit(3);
-        if (!expect) _exit(file_exists(path) ? 4 : 0);
+        if (!expect) _exit(on_disk(path) ? 4 : 0);
         char *text = read_all(path, NULL);
         int same = text && strcmp(text, expect) == 0;
         free(text);
@@ -891,7 +891,7 @@ static void atomic_write_full_disk_leaves_nothing(void)
     int verdict = write_with_file_size_limit(dir, path, NULL);
     EXPECT_MSG(verdict == 0, "child verdict %d (1: no failure, 2: message, 3: temporary left, "
                "4: target left)", verdict);
-    EXPECT(!file_exists(path));
+    EXPECT(!on_disk(path));
     EXPECT_INT(count_temporaries(dir), 0);
 }
 
@@ -901,7 +901,7 @@ static void atomic_write_keeps_old_file_on_failure(void)
     make_dir("keep");
     const char *dir = path_in(NULL, "keep");
     const char *path = path_in("keep", "trace.json");
-    EXPECT_INT(out_write_atomic(path, "{\"old\": true}\n", 14, err, sizeof err), 0);
+    EXPECT_INT(file_write_atomic(path, "{\"old\": true}\n", 14, err, sizeof err), 0);
     int verdict = write_with_file_size_limit(dir, path, "{\"old\": true}\n");
     EXPECT_MSG(verdict == 0, "child verdict %d (1: no failure, 2: message, 3: temporary left, "
                "4: old file changed)", verdict);

@@ -148,7 +148,7 @@ static char *path_in(const char *name)
     return p;
 }
 
-static int file_exists(const char *path)
+static int on_disk(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
@@ -618,7 +618,7 @@ static void settings_save_then_load_round_trip(void)
     int saved = applied ? settings_save(&sp, &o, &w, err, sizeof err) : -1;
     char path[600];
     snprintf(path, sizeof path, "%s/attnlab/settings.txt", cfg);
-    int exists = file_exists(path);
+    int exists = on_disk(path);
     /* back holds a loaded scene: its borrowed pointers must stay valid after the load */
     int loaded_before = scene_load(&back, test_tmpdir(), err, sizeof err);
     int r = settings_load(&back, &bo, &bw, warn, sizeof warn);
@@ -741,8 +741,8 @@ static void scenefile_save_into_missing_folder_leaves_nothing(void)
     scene_spec_free(&sp);
     EXPECT_INT(r, -1);
     EXPECT_MSG(strstr(err, path) != NULL, "message \"%s\" does not name the path", err);
-    EXPECT(!file_exists(path));
-    EXPECT(!file_exists(dir));
+    EXPECT(!on_disk(path));
+    EXPECT(!on_disk(dir));
 }
 
 static void scenefile_load_of_too_large_file_refused(void)

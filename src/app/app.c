@@ -484,10 +484,10 @@ int app_export_path(const char *stem, const char *ext, char *out, size_t len, ch
     const char *env = getenv("ATTNLAB_EXPORT_DIR"), *home = getenv("HOME");
     if (env && *env) snprintf(dir, sizeof dir, "%s", env);
     else snprintf(dir, sizeof dir, "%s/attnlab-exports", home && *home ? home : ".");
-    if (out_make_dirs(dir, err, errlen)) return -1;
+    if (file_make_dirs(dir, err, errlen)) return -1;
     for (int k = 1; k < 100000; k++) {
         snprintf(out, len, "%s/%s-%03d.%s", dir, stem, k, ext);
-        if (!out_exists(out)) return 0;
+        if (!file_exists(out)) return 0;
     }
     snprintf(err, errlen, "%s: no free file name for %s", dir, stem);
     return -1;

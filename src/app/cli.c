@@ -305,7 +305,7 @@ static int write_text(const char *path, const OutBuf *b, FILE *errs)
         }
         return CLI_OK;
     }
-    if (out_write_atomic(path, b->data, b->len, err, sizeof err)) {
+    if (file_write_atomic(path, b->data, b->len, err, sizeof err)) {
         fprintf(errs, "attnlab: %s\n", err);
         return CLI_FAILED;
     }

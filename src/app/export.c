@@ -1,5 +1,5 @@
 /* export.c: headless figures: a software renderer draws onto a surface, stb_image_write
- * encodes it as PNG in memory, and out_write_atomic puts it on disk in one step. */
+ * encodes it as PNG in memory, and file_write_atomic puts it on disk in one step. */
 #include "export.h"
 #include "app.h"
 #include "outfile.h"
@@ -119,7 +119,7 @@ int export_png(const char *path, const AttnTrace *t, const FigOptions *o, float 
         rc = fwrite(png, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -1;
         if (rc) snprintf(err, errlen, "cannot write the PNG to standard output");
     } else {
-        rc = out_write_atomic(path, png, len, err, errlen);
+        rc = file_write_atomic(path, png, len, err, errlen);
     }
     free(png);
     return rc;
@@ -150,7 +150,7 @@ int export_lesson(const char *lesson, int step, const char *out, const char *out
         app_free(&app);
         return -2;
     }
-    if (out_dir && step == 0 && out_make_dirs(out_dir, err, errlen)) {
+    if (out_dir && step == 0 && file_make_dirs(out_dir, err, errlen)) {
         app_free(&app);
         return -1;
     }
@@ -184,7 +184,7 @@ int export_lesson(const char *lesson, int step, const char *out, const char *out
         }
         if (step) snprintf(path, sizeof path, "%s", out);
         else snprintf(path, sizeof path, "%s/step-%02d.png", out_dir, i + 1);
-        rc = out_write_atomic(path, png, len, err, errlen);
+        rc = file_write_atomic(path, png, len, err, errlen);
         free(png);
         if (rc == 0) (*written)++;
     }

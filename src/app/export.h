@@ -1,5 +1,5 @@
 /* export.h: figures rendered without a display: an SDL software renderer over a surface,
- * drawn by fig, written as PNG through stb_image_write and out_write_atomic.
+ * drawn by fig, written as PNG through stb_image_write and file_write_atomic.
  * The caller owns the RenFonts (opened once) and any surface returned. */
 #ifndef ATTN_EXPORT_H
 #define ATTN_EXPORT_H

@@ -2,6 +2,7 @@
  * the trace as JSON and single matrices as CSV. */
 #define _POSIX_C_SOURCE 200809L
 #include "outfile.h"
+#include "../engine/msg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,17 +16,6 @@
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- buffer */
-
-static int set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 void out_buf_free(OutBuf *b)
 {
@@ -131,141 +121,6 @@ static void out_float(OutBuf *b, float v, const char *nonfinite)
         }
     }
     out_append(b, fixed, o);
-}
-
-/* ---------------------------------------------------------------- atomic write */
-
-char *out_read_file(const char *path, size_t max, size_t *len, int *missing, char *err, size_t errlen)
-{
-    if (missing) *missing = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (missing) *missing = errno == ENOENT;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(max + 2);
-    if (!buf) {
-        fclose(f);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    size_t n = fread(buf, 1, max + 1, f);
-    int e = ferror(f) ? errno : 0;
-    fclose(f);
-    if (e || n > max) {
-        free(buf);
-        if (e) snprintf(err, errlen, "%s: %s", path, strerror(e));
-        else snprintf(err, errlen, "%s: larger than the limit of %zu MB", path, max >> 20);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-int out_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-int out_make_dirs(const char *path, char *err, size_t errlen)
-{
-    char buf[4096];
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof buf) {
-        snprintf(err, errlen, "cannot make folder '%s': bad path", path);
-        return -1;
-    }
-    memcpy(buf, path, len + 1);
-    /* make each prefix that ends at a slash, then the whole path */
-    for (size_t i = 1; i <= len; i++) {
-        if (buf[i] != '/' && buf[i] != 0) continue;
-        char keep = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot make folder %s: %s", buf, strerror(errno));
-            return -1;
-        }
-        buf[i] = keep;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "cannot make folder %s: %s", path, strerror(ENOTDIR));
-        return -1;
-    }
-    return 0;
-}
-
-int out_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return set_err(err, errlen, "cannot write %s: %s", path, strerror(EISDIR));
-
-    size_t plen = strlen(path);
-    static const char suffix[] = ".tmp-XXXXXX";
-    char *tmp = malloc(plen + sizeof suffix);
-    if (!tmp) return set_err(err, errlen, "cannot write %s: %s", path, strerror(ENOMEM));
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
-    }
-
-    int e = 0;
-    const char *p = data;
-    size_t off = 0;
-    while (off < len) {
-        size_t chunk = len - off > ((size_t)1 << 30) ? ((size_t)1 << 30) : len - off;
-        ssize_t w = write(fd, p + off, chunk);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            e = errno;
-            break;
-        }
-        if (w == 0) { /* no progress and no reason given: treat as a full device */
-            e = ENOSPC;
-            break;
-        }
-        off += (size_t)w;
-    }
-    while (!e && fsync(fd) != 0) {
-        if (errno != EINTR) e = errno;
-    }
-    if (!e && fchmod(fd, 0644) != 0) e = errno;
-    if (close(fd) != 0 && !e && errno != EINTR) e = errno;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) {
-        unlink(tmp);
-        free(tmp);
-        return set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
-    }
-    free(tmp);
-
-    /* make the rename itself durable; a directory that cannot be synced is not an error */
-    const char *slash = strrchr(path, '/');
-    char *dir = NULL;
-    if (!slash) dir = strdup(".");
-    else if (slash == path) dir = strdup("/");
-    else if ((dir = malloc((size_t)(slash - path) + 1)) != NULL) {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-    }
-    if (dir) {
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) {
-            (void)fsync(dfd);
-            close(dfd);
-        }
-        free(dir);
-    }
-    return 0;
 }
 
 /* ---------------------------------------------------------------- JSON */
@@ -413,7 +268,7 @@ int out_json_cross(OutBuf *b, const CrossTrace *t, const char *const *src_words,
                    char *err, size_t errlen)
 {
     if (!t || t->n_src < 1 || t->n_tgt < 1 || !t->weights)
-        return set_err(err, errlen, "no encoder-decoder attention to export");
+        return msg_fail(err, errlen, "no encoder-decoder attention to export");
     int ns = t->n_src, nt = t->n_tgt, d = t->d, da = t->d_att;
     out_str(b, "{\n  \"format\": \"attnlab-cross\",\n  \"version\": 1,\n  \"source\": ");
     json_words(b, src_words, ns);
@@ -450,7 +305,7 @@ int out_json_cross(OutBuf *b, const CrossTrace *t, const char *const *src_words,
         json_matrix(b, t->tgt_proj, nt, da, 2);
     }
     out_str(b, "\n}\n");
-    if (b->failed) return set_err(err, errlen, "out of memory writing the JSON");
+    if (b->failed) return msg_fail(err, errlen, "out of memory writing the JSON");
     return 0;
 }
 
@@ -462,13 +317,13 @@ int out_json_trace(OutBuf *b, const AttnTrace *t, char *err, size_t errlen)
 int out_json_trace_blocks(OutBuf *b, const AttnTrace *t, const BlockTrace *blocks, char *err, size_t errlen)
 {
     if (!t || t->n < 1 || t->heads < 1 || !t->head)
-        return set_err(err, errlen, "no trace to export: nothing has been computed");
+        return msg_fail(err, errlen, "no trace to export: nothing has been computed");
     long long cells = (long long)t->heads * t->n * t->n;
     if (cells > OUT_JSON_MAX_CELLS)
-        return set_err(err, errlen, "%d heads x %d x %d tokens is %lld score cells, more than "
+        return msg_fail(err, errlen, "%d heads x %d x %d tokens is %lld score cells, more than "
                        "the JSON export limit of %lld", t->heads, t->n, t->n, cells,
                        (long long)OUT_JSON_MAX_CELLS);
-    if (b->failed) return set_err(err, errlen, "out of memory writing the JSON trace");
+    if (b->failed) return msg_fail(err, errlen, "out of memory writing the JSON trace");
 
     int n = t->n, dm = t->d_model, H = t->heads, dh = t->d_head, da = t->d_att;
     int additive = t->score == ATTN_SCORE_ADDITIVE;
@@ -595,7 +450,7 @@ int out_json_trace_blocks(OutBuf *b, const AttnTrace *t, const BlockTrace *block
     }
     out_str(b, "\n}\n");
 
-    if (b->failed) return set_err(err, errlen, "out of memory writing the JSON trace");
+    if (b->failed) return msg_fail(err, errlen, "out of memory writing the JSON trace");
     return 0;
 }
 
@@ -620,13 +475,13 @@ static void csv_field(OutBuf *b, const char *s)
 int out_csv_matrix(OutBuf *b, const AttnTrace *t, OutMatrix m, int head, char *err, size_t errlen)
 {
     if (!t || t->n < 1 || t->heads < 1 || !t->head)
-        return set_err(err, errlen, "no trace to export: nothing has been computed");
+        return msg_fail(err, errlen, "no trace to export: nothing has been computed");
     int n = t->n, dm = t->d_model, H = t->heads, dh = t->d_head;
     int per_head = m == OUT_M_Q || m == OUT_M_K || m == OUT_M_V || m == OUT_M_SCORES ||
                    m == OUT_M_SCALED || m == OUT_M_WEIGHTS || m == OUT_M_OUT ||
                    m == OUT_M_WQ || m == OUT_M_WK || m == OUT_M_WV;
     if (per_head && (head < 0 || head >= H))
-        return set_err(err, errlen, "head %d is outside 1..%d", head + 1, H);
+        return msg_fail(err, errlen, "head %d is outside 1..%d", head + 1, H);
     const AttnHead *hd = per_head ? &t->head[head] : NULL;
 
     enum { TOKEN_X_TOKEN, TOKEN_X_DIM, WEIGHT } kind;
@@ -650,9 +505,9 @@ int out_csv_matrix(OutBuf *b, const AttnTrace *t, OutMatrix m, int head, char *e
     case OUT_M_WK: kind = WEIGHT; data = hd->wk; rows = dm; cols = dh; break;
     case OUT_M_WV: kind = WEIGHT; data = hd->wv; rows = dm; cols = dh; break;
     case OUT_M_WO: kind = WEIGHT; data = t->wo; rows = H * dh; cols = dm; break;
-    default: return set_err(err, errlen, "unknown matrix %d", (int)m);
+    default: return msg_fail(err, errlen, "unknown matrix %d", (int)m);
     }
-    if (b->failed) return set_err(err, errlen, "out of memory writing the CSV");
+    if (b->failed) return msg_fail(err, errlen, "out of memory writing the CSV");
 
     if (kind == TOKEN_X_TOKEN) {
         out_str(b, "query\\key");
@@ -680,6 +535,6 @@ int out_csv_matrix(OutBuf *b, const AttnTrace *t, OutMatrix m, int head, char *e
         }
         out_append(b, "\n", 1);
     }
-    if (b->failed) return set_err(err, errlen, "out of memory writing the CSV");
+    if (b->failed) return msg_fail(err, errlen, "out of memory writing the CSV");
     return 0;
 }

@@ -1,12 +1,13 @@
-/* outfile.h: what attnlab writes to disk besides pictures: a growable byte buffer, the
- * atomic file write every export goes through, the JSON trace and CSV matrices.
- * No SDL. Buffers own their bytes (out_buf_free releases them). */
+/* outfile.h: what attnlab writes besides pictures: a growable byte buffer, the JSON trace
+ * and CSV matrices (written to disk through file.h). No SDL. Buffers own their bytes
+ * (out_buf_free releases them). */
 #ifndef ATTN_OUTFILE_H
 #define ATTN_OUTFILE_H
 
 #include "../engine/attn.h"
 #include "../engine/block.h"
 #include "../engine/cross.h"
+#include "../file/file.h"
 
 #include <stddef.h>
 
@@ -19,25 +20,6 @@ typedef struct {
 void out_buf_free(OutBuf *b);
 void out_append(OutBuf *b, const void *data, size_t len);
 void out_printf(OutBuf *b, const char *fmt, ...);
-
-/* Writes len bytes to path atomically: a temporary file in the same directory, flushed,
- * then renamed over path. Returns 0, or -1 with a one-line message in err naming the path
- * and the reason; on failure no file is left behind (neither the temporary nor a partial
- * path) and an existing file at path is untouched. The temporary is PATH.tmp-XXXXXX; the
- * new file gets mode 0644. Messages read "cannot write PATH: REASON" (strerror). */
-int out_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
-
-/* Makes a folder and its parents (like mkdir -p, mode 0755). Returns 0, or -1 with a
- * message naming the folder that could not be made. */
-int out_make_dirs(const char *path, char *err, size_t errlen);
-
-/* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer (the caller
- * frees it). On failure returns NULL with "PATH: reason" in err ("PATH: larger than the limit
- * of N MB" for a larger file); *missing (when not NULL) is set when the file does not exist. */
-char *out_read_file(const char *path, size_t max, size_t *len, int *missing, char *err, size_t errlen);
-
-/* 1 if something exists at path. */
-int out_exists(const char *path);
 
 /* Appends the whole trace as JSON (schema in README.md): an object with, in this order,
  * "format" ("attnlab-trace"), "version" (1), "tokens", "config" (sizes, choice names, mask

@@ -4,6 +4,7 @@
  * the same application on a scratch scene, so `attnlab check` and the window agree. */
 #define _DEFAULT_SOURCE /* realpath */
 #include "player.h"
+#include "../engine/msg.h"
 #include "app.h"
 #include "outfile.h"
 #include "../audio/audscene.h"
@@ -18,17 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 void player_init(Player *p)
 {
@@ -101,10 +91,10 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen)
     struct stat st;
     /* a lesson's every message has a place, the size limit's included */
     if (stat(path, &st) == 0 && st.st_size > LESSON_MAX_BYTES) {
-        fail(err, errlen, "%s:1:1: larger than the limit of %d MB", path, LESSON_MAX_BYTES >> 20);
+        msg_fail(err, errlen, "%s:1:1: larger than the limit of %d MB", path, LESSON_MAX_BYTES >> 20);
         return NULL;
     }
-    return out_read_file(path, LESSON_MAX_BYTES, len, NULL, err, errlen);
+    return file_read(path, LESSON_MAX_BYTES, len, NULL, err, errlen);
 }
 
 void player_scan(Player *p, const char *dir)
@@ -167,14 +157,14 @@ static int is_scene_key(const char *k)
 /* A file named in a lesson must lie inside the lesson's folder and exist. */
 static int check_file(const char *dir, const char *file, char *msg, size_t msglen)
 {
-    if (file[0] == '/') return fail(msg, msglen, "'%s' is outside the lesson's folder (name files relative to the lesson)", file);
+    if (file[0] == '/') return msg_fail(msg, msglen, "'%s' is outside the lesson's folder (name files relative to the lesson)", file);
     char full[PATH_MAX + 1100], rdir[PATH_MAX], rfile[PATH_MAX];
     snprintf(full, sizeof full, "%s/%s", dir, file);
-    if (!realpath(dir, rdir)) return fail(msg, msglen, "cannot resolve the lesson's folder %s", dir);
-    if (!realpath(full, rfile)) return fail(msg, msglen, "'%s' does not exist (looked for %s)", file, full);
+    if (!realpath(dir, rdir)) return msg_fail(msg, msglen, "cannot resolve the lesson's folder %s", dir);
+    if (!realpath(full, rfile)) return msg_fail(msg, msglen, "'%s' does not exist (looked for %s)", file, full);
     size_t dl = strlen(rdir);
     if (strncmp(rfile, rdir, dl) != 0 || rfile[dl] != '/')
-        return fail(msg, msglen, "'%s' is outside the lesson's folder", file);
+        return msg_fail(msg, msglen, "'%s' is outside the lesson's folder", file);
     return 0;
 }
 
@@ -216,14 +206,14 @@ static int apply_kv(SceneSpec *sp, FigOptions *o, Extra *x, const char *dir, con
             strncat(names, app_tab_name((AppTab)t), sizeof names - strlen(names) - 2);
             if (t + 1 < TAB_COUNT) strncat(names, "|", sizeof names - strlen(names) - 1);
         }
-        return fail(msg, msglen, "tab: unknown tab '%s' (allowed: %s)", v, names);
+        return msg_fail(msg, msglen, "tab: unknown tab '%s' (allowed: %s)", v, names);
     }
     if (strcmp(k, "query") == 0 || strcmp(k, "step") == 0) {
         char *end;
         long q = strtol(v, &end, 10);
         int is_step = k[0] == 's';
         if (end == v || *end || q < 1 || (is_step && q > STEP_COUNT))
-            return fail(msg, msglen, is_step ? "step: '%s' is not a step 1..10" : "query: '%s' is not a token number from 1", v);
+            return msg_fail(msg, msglen, is_step ? "step: '%s' is not a step 1..10" : "query: '%s' is not a token number from 1", v);
         if (is_step) x->step = (int)q;
         else {
             x->query = (int)q;
@@ -240,9 +230,9 @@ static int apply_kv(SceneSpec *sp, FigOptions *o, Extra *x, const char *dir, con
             if (!*p) break;
             int r0, c0, used;
             if (sscanf(p, "%d,%d%n", &r0, &c0, &used) != 2 || r0 < 1 || c0 < 1)
-                return fail(msg, msglen, "highlight: expected ROW,COL pairs from 1, as in 2,3 2,4");
+                return msg_fail(msg, msglen, "highlight: expected ROW,COL pairs from 1, as in 2,3 2,4");
             if (x->n_highlight >= PLAYER_MAX_HIGHLIGHT)
-                return fail(msg, msglen, "highlight: more than %d cells", PLAYER_MAX_HIGHLIGHT);
+                return msg_fail(msg, msglen, "highlight: more than %d cells", PLAYER_MAX_HIGHLIGHT);
             x->highlight[x->n_highlight][0] = r0 - 1;
             x->highlight[x->n_highlight][1] = c0 - 1;
             x->n_highlight++;
@@ -251,10 +241,10 @@ static int apply_kv(SceneSpec *sp, FigOptions *o, Extra *x, const char *dir, con
         return 0;
     }
     if (strcmp(k, "reset") == 0) {
-        if (strcmp(v, "yes") && strcmp(v, "no")) return fail(msg, msglen, "reset: unknown value '%s' (allowed: yes|no)", v);
+        if (strcmp(v, "yes") && strcmp(v, "no")) return msg_fail(msg, msglen, "reset: unknown value '%s' (allowed: yes|no)", v);
         return 0;
     }
-    return fail(msg, msglen, "unknown key '%s' (see lessons/README.md)", k);
+    return msg_fail(msg, msglen, "unknown key '%s' (see lessons/README.md)", k);
 }
 
 /* Applies the scene blocks of steps 0..upto (and the reveal block of step `upto` when
@@ -283,7 +273,7 @@ static int build_scene(const Lesson *l, int upto, int revealed, const char *dir,
                     x->query = x->step = x->n_highlight = 0;
                 }
                 if (apply_kv(sp, o, x, dir, &kvs[i], msg, sizeof msg))
-                    return fail(err, errlen, "%s:%d:%d: %s", name, kvs[i].line, kvs[i].col_value, msg);
+                    return msg_fail(err, errlen, "%s:%d:%d: %s", name, kvs[i].line, kvs[i].col_value, msg);
             }
         }
         /* highlights belong to the step that names them */
@@ -304,15 +294,15 @@ int player_check(const Lesson *l, const char *dir, const char *name, char *err, 
             scene_spec_init(&sp);
             int r = build_scene(l, s, revealed, dir, name, &sp, &o, &x, err, errlen);
             if (!r && aud_scene_load(&sp, dir, msg, sizeof msg))
-                r = fail(err, errlen, "%s:%d:1: step \"%s\": %s", name, st->line, st->title, msg);
+                r = msg_fail(err, errlen, "%s:%d:1: step \"%s\": %s", name, st->line, st->title, msg);
             int n = sp.scene.n;
             if (!r && x.query > n)
-                r = fail(err, errlen, "%s:%d:1: step \"%s\": query %d is beyond the %d tokens", name, st->line, st->title, x.query, n);
+                r = msg_fail(err, errlen, "%s:%d:1: step \"%s\": query %d is beyond the %d tokens", name, st->line, st->title, x.query, n);
             if (!r && o.head >= sp.scene.heads)
-                r = fail(err, errlen, "%s:%d:1: step \"%s\": head %d is beyond the %d heads", name, st->line, st->title, o.head + 1, sp.scene.heads);
+                r = msg_fail(err, errlen, "%s:%d:1: step \"%s\": head %d is beyond the %d heads", name, st->line, st->title, o.head + 1, sp.scene.heads);
             for (int h = 0; !r && h < x.n_highlight; h++)
                 if (x.highlight[h][0] >= n || x.highlight[h][1] >= n)
-                    r = fail(err, errlen, "%s:%d:1: step \"%s\": highlight %d,%d is beyond the %d tokens", name, st->line,
+                    r = msg_fail(err, errlen, "%s:%d:1: step \"%s\": highlight %d,%d is beyond the %d tokens", name, st->line,
                              st->title, x.highlight[h][0] + 1, x.highlight[h][1] + 1, n);
             scene_spec_free(&sp);
             if (r) return -1;
@@ -321,7 +311,7 @@ int player_check(const Lesson *l, const char *dir, const char *name, char *err, 
             const LessonPara *pa = &st->paras[i];
             if (pa->kind != LP_IMAGE) continue;
             if (check_file(dir, pa->image, msg, sizeof msg))
-                return fail(err, errlen, "%s:%d:%d: image %s", name, pa->line, pa->col, msg);
+                return msg_fail(err, errlen, "%s:%d:%d: image %s", name, pa->line, pa->col, msg);
         }
     }
     return 0;
@@ -342,7 +332,7 @@ int player_load(Lesson *out, const char *path, char *err, size_t errlen)
     if (!text) return -1;
     if (len > LESSON_MAX_BYTES) {
         free(text);
-        return fail(err, errlen, "%s:1:1: larger than the limit of %d MB", path, LESSON_MAX_BYTES >> 20);
+        return msg_fail(err, errlen, "%s:1:1: larger than the limit of %d MB", path, LESSON_MAX_BYTES >> 20);
     }
     Lesson l;
     int r = lesson_parse(&l, text, len, path, err, errlen);

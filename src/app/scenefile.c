@@ -2,6 +2,7 @@
  * file under the user's config folder (its path, loading it whole or not at all, saving). */
 #define _POSIX_C_SOURCE 200809L
 #include "scenefile.h"
+#include "../engine/msg.h"
 
 #include "../engine/cross.h"
 #include "../engine/tok.h"
@@ -21,17 +22,6 @@
 #define WIN_MAX_SIZE 16384
 #define WIN_MIN_ZOOM 0.5
 #define WIN_MAX_ZOOM 3.0
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 WinSettings win_settings_default(void)
 {
@@ -58,7 +48,7 @@ static int set_on_off(int *slot, const char *key, const char *v, char *msg, size
 {
     if (strcmp(v, "on") == 0) *slot = 1;
     else if (strcmp(v, "off") == 0) *slot = 0;
-    else return fail(msg, msglen, "%s: unknown value '%s' (allowed: on|off)", key, v);
+    else return msg_fail(msg, msglen, "%s: unknown value '%s' (allowed: on|off)", key, v);
     return 0;
 }
 
@@ -70,9 +60,9 @@ static int win_set(WinSettings *w, const char *key, const char *v, char *msg, si
         errno = 0;
         long x = strtol(v, &end, 10);
         if (end == v || *end || errno == ERANGE)
-            return fail(msg, msglen, "%s: '%s' is not a whole number", key, v);
+            return msg_fail(msg, msglen, "%s: '%s' is not a whole number", key, v);
         if (x < WIN_MIN_SIZE || x > WIN_MAX_SIZE)
-            return fail(msg, msglen, "%s: %s is outside the limit %d..%d", key, v, WIN_MIN_SIZE,
+            return msg_fail(msg, msglen, "%s: %s is outside the limit %d..%d", key, v, WIN_MIN_SIZE,
                         WIN_MAX_SIZE);
         if (key[7] == 'w') w->width = (int)x;
         else w->height = (int)x;
@@ -83,9 +73,9 @@ static int win_set(WinSettings *w, const char *key, const char *v, char *msg, si
         errno = 0;
         double z = strtod(v, &end);
         if (end == v || *end || errno == ERANGE || !isfinite(z))
-            return fail(msg, msglen, "zoom: '%s' is not a number", v);
+            return msg_fail(msg, msglen, "zoom: '%s' is not a number", v);
         if (z < WIN_MIN_ZOOM || z > WIN_MAX_ZOOM)
-            return fail(msg, msglen, "zoom: %s is outside the limit %g..%g", v, WIN_MIN_ZOOM,
+            return msg_fail(msg, msglen, "zoom: %s is outside the limit %g..%g", v, WIN_MIN_ZOOM,
                         WIN_MAX_ZOOM);
         w->zoom = (float)z;
         return 0;
@@ -93,7 +83,7 @@ static int win_set(WinSettings *w, const char *key, const char *v, char *msg, si
     if (strcmp(key, "animate") == 0) return set_on_off(&w->animate, key, v, msg, msglen);
     if (strcmp(key, "fullscreen") == 0) return set_on_off(&w->fullscreen, key, v, msg, msglen);
     if (strcmp(key, "lesson") == 0) {
-        if (strlen(v) >= sizeof w->lesson) return fail(msg, msglen, "lesson: the path is too long");
+        if (strlen(v) >= sizeof w->lesson) return msg_fail(msg, msglen, "lesson: the path is too long");
         snprintf(w->lesson, sizeof w->lesson, "%s", v);
         return 0;
     }
@@ -104,12 +94,12 @@ static int win_set(WinSettings *w, const char *key, const char *v, char *msg, si
         int used = 0;
         if (sscanf(v, "%255s %ld%n", name, &step, &used) != 2 || v[used] || step < 1 || step > 100000 ||
             strchr(name, '='))
-            return fail(msg, msglen, "lesson-progress: expected a lesson's file name and a step, as in 05-computing-b1.md 4");
+            return msg_fail(msg, msglen, "lesson-progress: expected a lesson's file name and a step, as in 05-computing-b1.md 4");
         size_t have = strlen(w->progress);
         int n = snprintf(w->progress + have, sizeof w->progress - have, "%s=%ld ", name, step);
         if (n < 0 || (size_t)n >= sizeof w->progress - have) {
             w->progress[have] = 0;
-            return fail(msg, msglen, "lesson-progress: too many lessons remembered");
+            return msg_fail(msg, msglen, "lesson-progress: too many lessons remembered");
         }
         return 0;
     }
@@ -118,11 +108,11 @@ static int win_set(WinSettings *w, const char *key, const char *v, char *msg, si
         errno = 0;
         long x = strtol(v, &end, 10);
         if (end == v || *end || errno == ERANGE || x < 1 || x > 100000)
-            return fail(msg, msglen, "lesson-step: '%s' is not a step number", v);
+            return msg_fail(msg, msglen, "lesson-step: '%s' is not a step number", v);
         w->lesson_step = (int)x;
         return 0;
     }
-    return fail(msg, msglen, "unknown key '%s'", key);
+    return msg_fail(msg, msglen, "unknown key '%s'", key);
 }
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -145,9 +135,9 @@ int scenefile_parse(SceneSpec *sp, FigOptions *o, WinSettings *win, const char *
             unsigned cp;
             int n = (unsigned char)*q < 0x80 ? 1 : tok_utf8_decode(q, (size_t)(le - q), &cp);
             if (n == 0)
-                return fail(err, errlen, "%s:%d:%d: invalid UTF-8", name, line, (int)(q - ls) + 1);
+                return msg_fail(err, errlen, "%s:%d:%d: invalid UTF-8", name, line, (int)(q - ls) + 1);
             if (*q == '\0')
-                return fail(err, errlen, "%s:%d:%d: NUL byte", name, line, (int)(q - ls) + 1);
+                return msg_fail(err, errlen, "%s:%d:%d: NUL byte", name, line, (int)(q - ls) + 1);
             q += n;
         }
 
@@ -156,7 +146,7 @@ int scenefile_parse(SceneSpec *sp, FigOptions *o, WinSettings *win, const char *
         if (k == le || *k == '#') continue;
         int kcol = (int)(k - ls) + 1;
         const char *eq = memchr(k, '=', (size_t)(le - k));
-        if (!eq || eq == k) return fail(err, errlen, "%s:%d:%d: expected key = value", name, line, kcol);
+        if (!eq || eq == k) return msg_fail(err, errlen, "%s:%d:%d: expected key = value", name, line, kcol);
         const char *ke = eq;
         while (ke > k && is_blank(ke[-1])) ke--;
         const char *v = eq + 1, *ve = le;
@@ -167,20 +157,20 @@ int scenefile_parse(SceneSpec *sp, FigOptions *o, WinSettings *win, const char *
         char key[64];
         size_t klen = (size_t)(ke - k);
         if (klen >= sizeof key)
-            return fail(err, errlen, "%s:%d:%d: unknown key '%.*s...'", name, line, kcol, 40, k);
+            return msg_fail(err, errlen, "%s:%d:%d: unknown key '%.*s...'", name, line, kcol, 40, k);
         memcpy(key, k, klen);
         key[klen] = '\0';
         int is_scene = in_list(key, scene_keys), is_fig = in_list(key, fig_keys);
         int is_win = win && in_list(key, win_keys);
         if (!is_scene && !is_fig && !is_win)
-            return fail(err, errlen, "%s:%d:%d: unknown key '%s'", name, line, kcol, key);
+            return msg_fail(err, errlen, "%s:%d:%d: unknown key '%s'", name, line, kcol, key);
 
         size_t vlen = (size_t)(ve - v);
         if (vlen > SCENEFILE_MAX_VALUE)
-            return fail(err, errlen, "%s:%d:%d: %s: the value is longer than the limit of %d KB",
+            return msg_fail(err, errlen, "%s:%d:%d: %s: the value is longer than the limit of %d KB",
                         name, line, vcol, key, SCENEFILE_MAX_VALUE / 1024);
         char *value = malloc(vlen + 1);
-        if (!value) return fail(err, errlen, "%s:%d:%d: out of memory", name, line, vcol);
+        if (!value) return msg_fail(err, errlen, "%s:%d:%d: out of memory", name, line, vcol);
         memcpy(value, v, vlen);
         value[vlen] = '\0';
         int r;
@@ -189,7 +179,7 @@ int scenefile_parse(SceneSpec *sp, FigOptions *o, WinSettings *win, const char *
         else if (is_fig) r = fig_set(o, key, value, msg, sizeof msg) ? -1 : 0;
         else r = win_set(win, key, value, msg, sizeof msg);
         free(value);
-        if (r) return fail(err, errlen, "%s:%d:%d: %s", name, line, vcol, msg);
+        if (r) return msg_fail(err, errlen, "%s:%d:%d: %s", name, line, vcol, msg);
     }
     return 0;
 }
@@ -302,7 +292,7 @@ void scenefile_write(OutBuf *b, const SceneSpec *sp, const FigOptions *o, const 
  * file does not exist. */
 static char *read_small(const char *path, size_t *len, int *missing, char *err, size_t errlen)
 {
-    return out_read_file(path, SCENEFILE_MAX_FILE, len, missing, err, errlen);
+    return file_read(path, SCENEFILE_MAX_FILE, len, missing, err, errlen);
 }
 
 int scenefile_load(SceneSpec *sp, FigOptions *o, const char *path, char *err, size_t errlen)
@@ -323,9 +313,9 @@ static int write_file(const SceneSpec *sp, const FigOptions *o, const WinSetting
     scenefile_write(&b, sp, o, win);
     if (b.failed) {
         out_buf_free(&b);
-        return fail(err, errlen, "cannot write %s: out of memory", path);
+        return msg_fail(err, errlen, "cannot write %s: out of memory", path);
     }
-    int r = out_write_atomic(path, b.data, b.len, err, errlen);
+    int r = file_write_atomic(path, b.data, b.len, err, errlen);
     out_buf_free(&b);
     return r;
 }
@@ -401,19 +391,19 @@ int settings_load(SceneSpec *sp, FigOptions *o, WinSettings *win, char *warn, si
     char *buf = read_small(path, &len, &missing, err, sizeof err);
     if (!buf) {
         if (missing) return 0;
-        fail(warn, warnlen, "%s; settings ignored", err);
+        msg_fail(warn, warnlen, "%s; settings ignored", err);
         return 1;
     }
     SceneSpec tsp;
     FigOptions to = *o;
     WinSettings tw = win ? *win : win_settings_default();
     int r = spec_copy_fields(&tsp, sp);
-    if (r) fail(err, sizeof err, "%s: out of memory", path);
+    if (r) msg_fail(err, sizeof err, "%s: out of memory", path);
     else r = scenefile_parse(&tsp, &to, &tw, buf, len, path, err, sizeof err);
     free(buf);
     if (r) {
         scene_spec_free(&tsp);
-        fail(warn, warnlen, "%s; settings ignored", err);
+        msg_fail(warn, warnlen, "%s; settings ignored", err);
         return 1;
     }
     spec_take_fields(sp, &tsp);
@@ -428,13 +418,13 @@ int settings_save(const SceneSpec *sp, const FigOptions *o, const WinSettings *w
 {
     char path[4096];
     if (settings_path(path, sizeof path))
-        return fail(err, errlen, "no settings folder: neither XDG_CONFIG_HOME nor HOME is set");
+        return msg_fail(err, errlen, "no settings folder: neither XDG_CONFIG_HOME nor HOME is set");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = 0;
-        if (out_make_dirs(dir, err, errlen)) return -1;
+        if (file_make_dirs(dir, err, errlen)) return -1;
     }
     return write_file(sp, o, win, path, err, errlen);
 }

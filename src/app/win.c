@@ -84,7 +84,7 @@ static int save_surface(SDL_Surface *s, const char *path, char *err, size_t errl
         snprintf(err, errlen, "cannot encode the PNG (out of memory)");
         return -1;
     }
-    int rc = out_write_atomic(path, png, len, err, errlen);
+    int rc = file_write_atomic(path, png, len, err, errlen);
     free(png);
     return rc;
 }
@@ -481,7 +481,7 @@ static int replay_line(Win *w, char *line, char *err, size_t errlen)
     } else if (strcmp(cmd, "state") == 0) {
         OutBuf b = {0};
         state_write(&b, &w->app);
-        int rc = out_write_atomic(p, b.data, b.len, err, errlen);
+        int rc = file_write_atomic(p, b.data, b.len, err, errlen);
         out_buf_free(&b);
         if (rc) return -1;
     } else if (strcmp(cmd, "expect") == 0) {
@@ -603,10 +603,10 @@ int win_run(const char *scene_path, const char *replay_path)
     } else {
         /* the lesson open last time; on a first run, the first lesson */
         char sp[1100];
-        int first_run = settings_path(sp, sizeof sp) != 0 || !out_exists(sp);
+        int first_run = settings_path(sp, sizeof sp) != 0 || !file_exists(sp);
         const char *open = app->win.lesson[0] ? app->win.lesson : first_run && app->player.n_files ? app->player.files[0] : NULL;
         int step = app->win.lesson[0] && app->win.lesson_step > 0 ? app->win.lesson_step - 1 : 0;
-        if (open && out_exists(open) && player_open(&app->player, app, open, step) == 0) app->lesson_on = 1;
+        if (open && file_exists(open) && player_open(&app->player, app, open, step) == 0) app->lesson_on = 1;
     }
     if (!app->have_trace) app_recompute(app);
     if (warn[0]) app_status(app, 1, "%s", warn);

@@ -1,6 +1,8 @@
 /* audio.c: sound for attention: WAV files read with a header check of our own before SDL
  * decodes them, atomic 16-bit WAV writing, the synthesised sounds, and framing with FFTW. */
 #include "audio.h"
+#include "../engine/msg.h"
+#include "../file/file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,17 +18,6 @@
 #include <fftw3.h>
 
 static const double PI = 3.14159265358979323846;
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 void aud_clip_free(AudClip *c)
 {
@@ -72,7 +63,7 @@ static int too_long(const char *name, double samples, double rate, char *err, si
 {
     char d[64];
     format_duration(d, sizeof d, samples / rate);
-    return fail(err, errlen, "%s: %s is longer than the limit of %d s", name, d, AUD_MAX_SECONDS);
+    return msg_fail(err, errlen, "%s: %s is longer than the limit of %d s", name, d, AUD_MAX_SECONDS);
 }
 
 /* Walks the RIFF chunks up to the start of the data chunk and fills h from the fmt chunk.
@@ -83,20 +74,20 @@ static int wav_read_header(WavHeader *h, SDL_RWops *rw, const char *name, char *
     Sint64 total = SDL_RWsize(rw); /* -1 when the source cannot tell */
     unsigned char b[40];
     size_t got = SDL_RWread(rw, b, 1, 12);
-    if (got == 0) return fail(err, errlen, "%s: empty file (0 bytes), not a WAV file", name);
-    if (got < 4 || memcmp(b, "RIFF", 4) != 0) return fail(err, errlen, "%s: not a WAV file (no RIFF header)", name);
-    if (got < 12) return fail(err, errlen, "%s: truncated: the file ends inside the RIFF header", name);
+    if (got == 0) return msg_fail(err, errlen, "%s: empty file (0 bytes), not a WAV file", name);
+    if (got < 4 || memcmp(b, "RIFF", 4) != 0) return msg_fail(err, errlen, "%s: not a WAV file (no RIFF header)", name);
+    if (got < 12) return msg_fail(err, errlen, "%s: truncated: the file ends inside the RIFF header", name);
     if (memcmp(b + 8, "WAVE", 4) != 0)
-        return fail(err, errlen, "%s: not a WAV file (a RIFF file, but not of type WAVE)", name);
+        return msg_fail(err, errlen, "%s: not a WAV file (a RIFF file, but not of type WAVE)", name);
 
     Sint64 pos = 12;
     int have_fmt = 0;
     for (;;) {
         got = SDL_RWread(rw, b, 1, 8);
         if (got == 0)
-            return fail(err, errlen, "%s: truncated: the file ends before the %s chunk", name,
+            return msg_fail(err, errlen, "%s: truncated: the file ends before the %s chunk", name,
                         have_fmt ? "data" : "fmt");
-        if (got < 8) return fail(err, errlen, "%s: truncated: the file ends inside a chunk header", name);
+        if (got < 8) return msg_fail(err, errlen, "%s: truncated: the file ends inside a chunk header", name);
         pos += 8;
         unsigned long size = le32(b + 4);
         long long left = total >= 0 ? (long long)(total - pos) : -1;
@@ -105,22 +96,22 @@ static int wav_read_header(WavHeader *h, SDL_RWops *rw, const char *name, char *
         id[4] = '\0';
 
         if (memcmp(b, "data", 4) == 0) {
-            if (!have_fmt) return fail(err, errlen, "%s: damaged: the data chunk comes before the fmt chunk", name);
+            if (!have_fmt) return msg_fail(err, errlen, "%s: damaged: the data chunk comes before the fmt chunk", name);
             if (left >= 0 && (long long)size > left)
-                return fail(err, errlen, "%s: truncated: the data chunk holds %lld of its %lu bytes", name, left, size);
+                return msg_fail(err, errlen, "%s: truncated: the data chunk holds %lld of its %lu bytes", name, left, size);
             h->data_len = size;
             return 0;
         }
         if (left >= 0 && (long long)size > left)
-            return fail(err, errlen, "%s: truncated: the file ends inside the \"%s\" chunk", name, id);
+            return msg_fail(err, errlen, "%s: truncated: the file ends inside the \"%s\" chunk", name, id);
 
         unsigned long skip = size + (size & 1); /* chunks are padded to an even length */
         if (memcmp(b, "fmt ", 4) == 0) {
             if (size < 16)
-                return fail(err, errlen, "%s: damaged: the fmt chunk is %lu bytes, at least 16 are needed", name, size);
+                return msg_fail(err, errlen, "%s: damaged: the fmt chunk is %lu bytes, at least 16 are needed", name, size);
             size_t want = size < sizeof b ? size : sizeof b;
             if (SDL_RWread(rw, b, 1, want) != want)
-                return fail(err, errlen, "%s: truncated: the file ends inside the fmt chunk", name);
+                return msg_fail(err, errlen, "%s: truncated: the file ends inside the fmt chunk", name);
             h->tag = le16(b);
             h->channels = le16(b + 2);
             h->rate = le32(b + 4);
@@ -128,7 +119,7 @@ static int wav_read_header(WavHeader *h, SDL_RWops *rw, const char *name, char *
             h->samples_per_block = want >= 20 ? le16(b + 18) : 0; /* ADPCM only */
             if (h->tag == TAG_EXTENSIBLE) {
                 if (want < 40)
-                    return fail(err, errlen, "%s: damaged: an extensible fmt chunk of %lu bytes has no subformat",
+                    return msg_fail(err, errlen, "%s: damaged: an extensible fmt chunk of %lu bytes has no subformat",
                                 name, size);
                 h->tag = le16(b + 24); /* the subformat GUID starts with the plain tag */
             }
@@ -137,7 +128,7 @@ static int wav_read_header(WavHeader *h, SDL_RWops *rw, const char *name, char *
             pos += (Sint64)want;
         }
         if (skip && SDL_RWseek(rw, (Sint64)skip, RW_SEEK_CUR) < 0)
-            return fail(err, errlen, "%s: %s", name, SDL_GetError());
+            return msg_fail(err, errlen, "%s: %s", name, SDL_GetError());
         pos += (Sint64)skip;
     }
 }
@@ -148,20 +139,20 @@ static int wav_check_header(const WavHeader *h, const char *name, char *err, siz
     int plain = h->tag == TAG_PCM || h->tag == TAG_FLOAT || h->tag == TAG_ALAW || h->tag == TAG_MULAW;
     int adpcm = h->tag == TAG_ADPCM || h->tag == TAG_IMA_ADPCM;
     if (!plain && !adpcm)
-        return fail(err, errlen,
+        return msg_fail(err, errlen,
                     "%s: unsupported format tag 0x%04X (attnlab reads PCM, IEEE float, A-law, mu-law and ADPCM)",
                     name, h->tag);
-    if (h->channels == 0) return fail(err, errlen, "%s: damaged: the fmt chunk says 0 channels", name);
-    if (h->block_align == 0) return fail(err, errlen, "%s: damaged: the fmt chunk says 0 bytes a block", name);
+    if (h->channels == 0) return msg_fail(err, errlen, "%s: damaged: the fmt chunk says 0 channels", name);
+    if (h->block_align == 0) return msg_fail(err, errlen, "%s: damaged: the fmt chunk says 0 bytes a block", name);
     if (h->rate < AUD_MIN_RATE)
-        return fail(err, errlen, "%s: sample rate %lu Hz is below %d Hz", name, h->rate, AUD_MIN_RATE);
+        return msg_fail(err, errlen, "%s: sample rate %lu Hz is below %d Hz", name, h->rate, AUD_MIN_RATE);
     if (h->rate > AUD_MAX_RATE)
-        return fail(err, errlen, "%s: sample rate %lu Hz is above the limit of %d Hz", name, h->rate, AUD_MAX_RATE);
+        return msg_fail(err, errlen, "%s: sample rate %lu Hz is above the limit of %d Hz", name, h->rate, AUD_MAX_RATE);
     /* samples per channel; for ADPCM only whole blocks are counted, and only when the
      * header says how many samples a block holds (SDL's own check covers the rest) */
     double samples = (double)(h->data_len / h->block_align);
     if (adpcm) samples *= h->samples_per_block;
-    if (h->data_len == 0 || (plain && samples == 0)) return fail(err, errlen, "%s: empty: no samples", name);
+    if (h->data_len == 0 || (plain && samples == 0)) return msg_fail(err, errlen, "%s: empty: no samples", name);
     if (samples > (double)AUD_MAX_SECONDS * (double)h->rate)
         return too_long(name, samples, (double)h->rate, err, errlen);
     return 0;
@@ -195,16 +186,16 @@ static int mix_to_mono(AudClip *out, const Uint8 *buf, Uint32 len, const SDL_Aud
     SDL_AudioFormat fmt = spec->format;
     int bits = SDL_AUDIO_BITSIZE(fmt);
     if ((bits != 8 && bits != 16 && bits != 32) || (SDL_AUDIO_ISFLOAT(fmt) && bits != 32) || spec->channels == 0)
-        return fail(err, errlen, "%s: SDL decoded to an unexpected sample format (0x%04X, %d channels)", name,
+        return msg_fail(err, errlen, "%s: SDL decoded to an unexpected sample format (0x%04X, %d channels)", name,
                     (unsigned)fmt, spec->channels);
     if (spec->freq < AUD_MIN_RATE || spec->freq > AUD_MAX_RATE)
-        return fail(err, errlen, "%s: sample rate %d Hz is outside %d..%d Hz", name, spec->freq, AUD_MIN_RATE,
+        return msg_fail(err, errlen, "%s: sample rate %d Hz is outside %d..%d Hz", name, spec->freq, AUD_MIN_RATE,
                     AUD_MAX_RATE);
     size_t bytes = (size_t)bits / 8, frame = bytes * spec->channels, n = len / frame;
-    if (n == 0) return fail(err, errlen, "%s: empty: no samples", name);
+    if (n == 0) return msg_fail(err, errlen, "%s: empty: no samples", name);
     if ((double)n > (double)AUD_MAX_SECONDS * spec->freq) return too_long(name, (double)n, spec->freq, err, errlen);
     float *s = malloc(sizeof(float) * n);
-    if (!s) return fail(err, errlen, "%s: out of memory for %zu samples", name, n);
+    if (!s) return msg_fail(err, errlen, "%s: out of memory for %zu samples", name, n);
     for (size_t i = 0; i < n; i++) {
         double sum = 0;
         for (int c = 0; c < spec->channels; c++) sum += sample_value(buf + i * frame + (size_t)c * bytes, fmt);
@@ -220,12 +211,12 @@ static int load_rw(AudClip *out, SDL_RWops *rw, const char *name, char *err, siz
 {
     WavHeader h;
     if (wav_read_header(&h, rw, name, err, errlen) || wav_check_header(&h, name, err, errlen)) return -1;
-    if (SDL_RWseek(rw, 0, RW_SEEK_SET) < 0) return fail(err, errlen, "%s: %s", name, SDL_GetError());
+    if (SDL_RWseek(rw, 0, RW_SEEK_SET) < 0) return msg_fail(err, errlen, "%s: %s", name, SDL_GetError());
     SDL_AudioSpec spec;
     Uint8 *buf = NULL;
     Uint32 len = 0;
     if (!SDL_LoadWAV_RW(rw, 0, &spec, &buf, &len))
-        return fail(err, errlen, "%s: cannot decode the WAV file: %s", name, SDL_GetError());
+        return msg_fail(err, errlen, "%s: cannot decode the WAV file: %s", name, SDL_GetError());
     int rc = mix_to_mono(out, buf, len, &spec, name, err, errlen);
     SDL_FreeWAV(buf);
     return rc;
@@ -235,10 +226,10 @@ int aud_load_wav_mem(AudClip *out, const void *data, size_t len, const char *nam
 {
     memset(out, 0, sizeof *out);
     if (!name) name = "sound";
-    if (!data || len == 0) return fail(err, errlen, "%s: empty file (0 bytes), not a WAV file", name);
-    if (len > INT32_MAX) return fail(err, errlen, "%s: %zu bytes is larger than the limit of 2 GB", name, len);
+    if (!data || len == 0) return msg_fail(err, errlen, "%s: empty file (0 bytes), not a WAV file", name);
+    if (len > INT32_MAX) return msg_fail(err, errlen, "%s: %zu bytes is larger than the limit of 2 GB", name, len);
     SDL_RWops *rw = SDL_RWFromConstMem(data, (int)len);
-    if (!rw) return fail(err, errlen, "%s: %s", name, SDL_GetError());
+    if (!rw) return msg_fail(err, errlen, "%s: %s", name, SDL_GetError());
     int rc = load_rw(out, rw, name, err, errlen);
     SDL_RWclose(rw);
     return rc;
@@ -248,16 +239,16 @@ int aud_load_wav(AudClip *out, const char *path, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb"); /* opened here rather than by SDL for the system's reason */
-    if (!f) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (!f) return msg_fail(err, errlen, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
         fclose(f);
-        return fail(err, errlen, "%s: is a directory, not a WAV file", path);
+        return msg_fail(err, errlen, "%s: is a directory, not a WAV file", path);
     }
     SDL_RWops *rw = SDL_RWFromFP(f, SDL_TRUE);
     if (!rw) {
         fclose(f);
-        return fail(err, errlen, "%s: %s", path, SDL_GetError());
+        return msg_fail(err, errlen, "%s: %s", path, SDL_GetError());
     }
     int rc = load_rw(out, rw, path, err, errlen);
     SDL_RWclose(rw);
@@ -278,51 +269,17 @@ static void put32(unsigned char *p, unsigned long v)
     put16(p + 2, (unsigned)(v >> 16));
 }
 
-/* A temporary file next to path, flushed, then renamed over it; removed on any failure
- * (a path that is a folder fails at the rename, with the system's reason). */
-static int write_atomic(const char *path, const unsigned char *data, size_t len, char *err, size_t errlen)
-{
-    static const char suffix[] = ".tmp-XXXXXX";
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof suffix);
-    if (!tmp) return fail(err, errlen, "cannot write %s: %s", path, strerror(ENOMEM));
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return fail(err, errlen, "cannot write %s: %s", path, strerror(e));
-    }
-    int e = 0;
-    size_t off = 0;
-    while (!e && off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno != EINTR) e = errno;
-        else if (w == 0) e = ENOSPC; /* no progress and no reason: a full device */
-        else if (w > 0) off += (size_t)w;
-    }
-    while (!e && fsync(fd) != 0)
-        if (errno != EINTR) e = errno;
-    if (!e && fchmod(fd, 0644) != 0) e = errno;
-    if (close(fd) != 0 && !e && errno != EINTR) e = errno;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) unlink(tmp);
-    free(tmp);
-    return e ? fail(err, errlen, "cannot write %s: %s", path, strerror(e)) : 0;
-}
-
 int aud_write_wav(const AudClip *c, const char *path, char *err, size_t errlen)
 {
-    if (!c || !c->samples || c->n <= 0) return fail(err, errlen, "cannot write %s: the clip has no samples", path);
+    if (!c || !c->samples || c->n <= 0) return msg_fail(err, errlen, "cannot write %s: the clip has no samples", path);
     if (c->rate < AUD_MIN_RATE || c->rate > AUD_MAX_RATE)
-        return fail(err, errlen, "cannot write %s: sample rate %d Hz is outside %d..%d Hz", path, c->rate,
+        return msg_fail(err, errlen, "cannot write %s: sample rate %d Hz is outside %d..%d Hz", path, c->rate,
                     AUD_MIN_RATE, AUD_MAX_RATE);
     if ((unsigned long)c->n > (0xffffffffUL - 36) / 2)
-        return fail(err, errlen, "cannot write %s: %d samples do not fit in a WAV file", path, c->n);
+        return msg_fail(err, errlen, "cannot write %s: %d samples do not fit in a WAV file", path, c->n);
     size_t data = (size_t)c->n * 2, len = 44 + data;
     unsigned char *b = malloc(len);
-    if (!b) return fail(err, errlen, "cannot write %s: out of memory for %zu bytes", path, len);
+    if (!b) return msg_fail(err, errlen, "cannot write %s: out of memory for %zu bytes", path, len);
     memcpy(b, "RIFF", 4);
     put32(b + 4, (unsigned long)(36 + data));
     memcpy(b + 8, "WAVEfmt ", 8);
@@ -342,7 +299,7 @@ int aud_write_wav(const AudClip *c, const char *path, char *err, size_t errlen)
         if (q > 32767) q = 32767;
         put16(b + 44 + 2 * (size_t)i, (unsigned)(q & 0xffff));
     }
-    int rc = write_atomic(path, b, len, err, errlen);
+    int rc = file_write_atomic(path, b, len, err, errlen);
     free(b);
     return rc;
 }
@@ -537,14 +494,14 @@ int aud_synth(AudClip *out, const char *name, char *err, size_t errlen)
             size_t at = strlen(known);
             snprintf(known + at, sizeof known - at, "%s%s", i ? ", " : "", aud_synth_names[i]);
         }
-        return fail(err, errlen, "unknown sound \"%s\": the built-in sounds are %s", name ? name : "(none)", known);
+        return msg_fail(err, errlen, "unknown sound \"%s\": the built-in sounds are %s", name ? name : "(none)", known);
     }
     static const int seconds[] = {3, 1, 2};
     int n = seconds[which] * SYNTH_RATE;
     float *y = calloc((size_t)n, sizeof(float));
     if (!y || (which == 0 && synth_speech(y, n))) {
         free(y);
-        return fail(err, errlen, "out of memory for %d samples", n);
+        return msg_fail(err, errlen, "out of memory for %d samples", n);
     }
     if (which == 1) synth_tone(y, n);
     if (which == 2) synth_chirp(y, n);
@@ -586,27 +543,27 @@ static float clean_sample(float v)
 static int frames_layout(AudFrames *out, const AudClip *clip, const AudFraming *f, int max_frames, char *err,
                          size_t errlen)
 {
-    if (!clip || !clip->samples || clip->n <= 0) return fail(err, errlen, "the clip has no samples");
+    if (!clip || !clip->samples || clip->n <= 0) return msg_fail(err, errlen, "the clip has no samples");
     if (clip->rate < AUD_MIN_RATE || clip->rate > AUD_MAX_RATE)
-        return fail(err, errlen, "sample rate %d Hz is outside %d..%d Hz", clip->rate, AUD_MIN_RATE, AUD_MAX_RATE);
+        return msg_fail(err, errlen, "sample rate %d Hz is outside %d..%d Hz", clip->rate, AUD_MIN_RATE, AUD_MAX_RATE);
     if (!(f->win_ms >= 1 && f->win_ms <= AUD_MAX_WIN_MS))
-        return fail(err, errlen, "a window of %g ms is outside 1..%d ms", f->win_ms, AUD_MAX_WIN_MS);
+        return msg_fail(err, errlen, "a window of %g ms is outside 1..%d ms", f->win_ms, AUD_MAX_WIN_MS);
     if (!(f->hop_ms >= 1 && f->hop_ms <= f->win_ms))
-        return fail(err, errlen, "a hop of %g ms is outside 1..%g ms (at most the window)", f->hop_ms, f->win_ms);
+        return msg_fail(err, errlen, "a hop of %g ms is outside 1..%g ms (at most the window)", f->hop_ms, f->win_ms);
     if (f->bands < 1 || f->bands > AUD_MAX_BANDS)
-        return fail(err, errlen, "%d bands is outside 1..%d", f->bands, AUD_MAX_BANDS);
-    if (max_frames < 1) return fail(err, errlen, "a limit of %d frames allows none", max_frames);
+        return msg_fail(err, errlen, "%d bands is outside 1..%d", f->bands, AUD_MAX_BANDS);
+    if (max_frames < 1) return msg_fail(err, errlen, "a limit of %d frames allows none", max_frames);
 
     int rate = clip->rate, len = (int)lround(f->win_ms * rate / 1000.0), hop = (int)lround(f->hop_ms * rate / 1000.0);
     if (clip->n < len)
-        return fail(err, errlen, "the clip is %d samples (%.1f ms), shorter than one frame of %d samples (%g ms)",
+        return msg_fail(err, errlen, "the clip is %d samples (%.1f ms), shorter than one frame of %d samples (%g ms)",
                     clip->n, clip->n * 1000.0 / rate, len, f->win_ms);
     long long frames = 1 + (long long)(clip->n - len) / hop;
     if (frames > max_frames) {
         /* the shortest hop h with (n - len) / h < max_frames, rounded up to a tenth of a ms */
         long long need = (long long)(clip->n - len) / max_frames + 1;
         double need_ms = ceil(need * 10000.0 / rate) / 10;
-        return fail(err, errlen, "%lld frames is more than the limit of %d: use a hop of at least %.1f ms%s", frames,
+        return msg_fail(err, errlen, "%lld frames is more than the limit of %d: use a hop of at least %.1f ms%s", frames,
                     max_frames, need_ms, need_ms > f->win_ms ? " and a window at least as long" : "");
     }
     int fft = 1;
@@ -639,7 +596,7 @@ static int frames_bands(AudFrames *out, int *bin_band, int *count, char *err, si
     }
     for (b = 0; b < B; b++)
         if (count[b] == 0)
-            return fail(err, errlen,
+            return msg_fail(err, errlen,
                         "band %d of %d (%.1f to %.1f Hz) holds no FFT bin: bins are %.1f Hz apart (%d-point FFT at "
                         "%d Hz); use fewer bands or a longer window",
                         b + 1, B, out->band_lo_hz[b], out->band_hi_hz[b], (double)out->rate / out->fft_size,
@@ -669,13 +626,13 @@ int aud_frames(AudFrames *out, const AudClip *clip, const AudFraming *f, int max
     int rc = -1;
     if (!bin_band || !window || !in || !spec || !out->start || !out->features || !out->band_lo_hz ||
         !out->band_hi_hz || !out->energy) {
-        fail(err, errlen, "out of memory for %d frames of %d bands", N, B);
+        msg_fail(err, errlen, "out of memory for %d frames of %d bands", N, B);
         goto done;
     }
     if (frames_bands(out, bin_band, count, err, errlen)) goto done;
     plan = fftwf_plan_dft_r2c_1d(fft, in, spec, FFTW_ESTIMATE);
     if (!plan) {
-        fail(err, errlen, "FFTW could not plan a %d-point transform", fft);
+        msg_fail(err, errlen, "FFTW could not plan a %d-point transform", fft);
         goto done;
     }
 

@@ -3,6 +3,7 @@
  * scores from q and k; masked, scaled, normalised into weights; out = weights v; the heads'
  * outputs side by side times Wo give b. Heads and blocks of query rows run in parallel. */
 #include "attn.h"
+#include "msg.h"
 #include "mat.h"
 
 #include <math.h>
@@ -172,79 +173,68 @@ void attn_mask_spec(char *out, size_t len, AttnMaskKind kind, int param)
 
 /* ---------------------------------------------------------------- checks */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static int check_values(const float *p, size_t count, const char *what, char *err, size_t errlen)
 {
     for (size_t i = 0; i < count; i++)
         if (!(fabsf(p[i]) <= MAX_EXPLICIT))
-            return fail(err, errlen, "%s: value %zu is %g; values must be finite and within "
+            return msg_fail(err, errlen, "%s: value %zu is %g; values must be finite and within "
                         "+-%g", what, i + 1, (double)p[i], (double)MAX_EXPLICIT);
     return 0;
 }
 
 int attn_check(const AttnScene *s, char *err, size_t errlen)
 {
-    if (s->n < 1) return fail(err, errlen, "no tokens: at least 1 is needed");
+    if (s->n < 1) return msg_fail(err, errlen, "no tokens: at least 1 is needed");
     if (s->n > ATTN_MAX_N)
-        return fail(err, errlen, "%d tokens is more than the limit of %d", s->n, ATTN_MAX_N);
+        return msg_fail(err, errlen, "%d tokens is more than the limit of %d", s->n, ATTN_MAX_N);
     if (s->d_model < 1 || s->d_model > ATTN_MAX_D_MODEL)
-        return fail(err, errlen, "d_model %d is outside 1..%d", s->d_model, ATTN_MAX_D_MODEL);
+        return msg_fail(err, errlen, "d_model %d is outside 1..%d", s->d_model, ATTN_MAX_D_MODEL);
     if (s->heads < 1 || s->heads > ATTN_MAX_HEADS)
-        return fail(err, errlen, "heads %d is outside 1..%d", s->heads, ATTN_MAX_HEADS);
+        return msg_fail(err, errlen, "heads %d is outside 1..%d", s->heads, ATTN_MAX_HEADS);
     if (s->d_head < 1 || s->d_head > ATTN_MAX_D_HEAD)
-        return fail(err, errlen, "d_head %d is outside 1..%d", s->d_head, ATTN_MAX_D_HEAD);
+        return msg_fail(err, errlen, "d_head %d is outside 1..%d", s->d_head, ATTN_MAX_D_HEAD);
     if (s->d_att < 0 || s->d_att > ATTN_MAX_D_ATT)
-        return fail(err, errlen, "d_att %d is outside 1..%d (0 means d_head)", s->d_att, ATTN_MAX_D_ATT);
+        return msg_fail(err, errlen, "d_att %d is outside 1..%d (0 means d_head)", s->d_att, ATTN_MAX_D_ATT);
     long long cells = (long long)s->heads * s->n * s->n;
     if (cells > ATTN_MAX_CELLS)
-        return fail(err, errlen, "%d heads x %d x %d tokens is %lld score cells, more than the "
+        return msg_fail(err, errlen, "%d heads x %d x %d tokens is %lld score cells, more than the "
                     "limit of %lld", s->heads, s->n, s->n, cells, (long long)ATTN_MAX_CELLS);
     long long params = (long long)s->heads * s->d_model * s->d_head;
     if (params > ATTN_MAX_PARAMS)
-        return fail(err, errlen, "%d heads x d_model %d x d_head %d is %lld weights a matrix, more than the "
+        return msg_fail(err, errlen, "%d heads x d_model %d x d_head %d is %lld weights a matrix, more than the "
                     "limit of %lld", s->heads, s->d_model, s->d_head, params, (long long)ATTN_MAX_PARAMS);
     if (!(s->temperature >= ATTN_MIN_TEMPERATURE && s->temperature <= ATTN_MAX_TEMPERATURE))
-        return fail(err, errlen, "temperature %g is outside %g..%g", (double)s->temperature,
+        return msg_fail(err, errlen, "temperature %g is outside %g..%g", (double)s->temperature,
                     (double)ATTN_MIN_TEMPERATURE, (double)ATTN_MAX_TEMPERATURE);
-    if (!s->tokens) return fail(err, errlen, "no token strings");
+    if (!s->tokens) return msg_fail(err, errlen, "no token strings");
     for (int i = 0; i < s->n; i++)
-        if (!s->tokens[i]) return fail(err, errlen, "token %d has no string", i + 1);
+        if (!s->tokens[i]) return msg_fail(err, errlen, "token %d has no string", i + 1);
     switch (s->mask) {
     case ATTN_MASK_WINDOW:
         if (s->mask_param < 0 || s->mask_param > ATTN_MAX_N)
-            return fail(err, errlen, "window %d is outside 0..%d", s->mask_param, ATTN_MAX_N);
+            return msg_fail(err, errlen, "window %d is outside 0..%d", s->mask_param, ATTN_MAX_N);
         break;
     case ATTN_MASK_PADDING:
         if (s->mask_param < 0 || s->mask_param > s->n)
-            return fail(err, errlen, "padding %d is outside 0..%d (the number of tokens)",
+            return msg_fail(err, errlen, "padding %d is outside 0..%d (the number of tokens)",
                         s->mask_param, s->n);
         break;
     case ATTN_MASK_GRAPH:
         if (s->n_edges < 0 || (s->n_edges > 0 && !s->edges))
-            return fail(err, errlen, "graph mask without an edge list");
+            return msg_fail(err, errlen, "graph mask without an edge list");
         for (int e = 0; e < s->n_edges; e++) {
             int i = s->edges[2 * e], j = s->edges[2 * e + 1];
             if (i < 0 || i >= s->n || j < 0 || j >= s->n)
-                return fail(err, errlen, "graph edge %d (%d-%d) names a node outside 1..%d",
+                return msg_fail(err, errlen, "graph edge %d (%d-%d) names a node outside 1..%d",
                             e + 1, i + 1, j + 1, s->n);
         }
         break;
     case ATTN_MASK_CONV:
         if (s->mask_param < 1 || s->mask_param % 2 == 0 || s->mask_param > 99)
-            return fail(err, errlen, "conv %d: the receptive field must be odd, 1..99", s->mask_param);
+            return msg_fail(err, errlen, "conv %d: the receptive field must be odd, 1..99", s->mask_param);
         break;
     case ATTN_MASK_CUSTOM:
-        if (!s->mask_matrix) return fail(err, errlen, "custom mask without a matrix");
+        if (!s->mask_matrix) return msg_fail(err, errlen, "custom mask without a matrix");
         break;
     default: break;
     }
@@ -253,15 +243,15 @@ int attn_check(const AttnScene *s, char *err, size_t errlen)
     if (s->vectors && check_values(s->vectors, (size_t)s->n * s->d_model, "input vectors", err, errlen)) return -1;
     if (s->features) {
         if (s->d_feature < 1 || s->d_feature > ATTN_MAX_D_FEATURE)
-            return fail(err, errlen, "%d features a token is outside 1..%d", s->d_feature, ATTN_MAX_D_FEATURE);
+            return msg_fail(err, errlen, "%d features a token is outside 1..%d", s->d_feature, ATTN_MAX_D_FEATURE);
         if (check_values(s->features, (size_t)s->n * s->d_feature, "features", err, errlen)) return -1;
         if (s->embed && check_values(s->embed, (size_t)s->d_feature * s->d_model, "patch embedding", err, errlen)) return -1;
     }
-    if (s->grid_w < 0 || s->grid_w > ATTN_MAX_N) return fail(err, errlen, "grid width %d is outside 0..%d", s->grid_w, ATTN_MAX_N);
+    if (s->grid_w < 0 || s->grid_w > ATTN_MAX_N) return msg_fail(err, errlen, "grid width %d is outside 0..%d", s->grid_w, ATTN_MAX_N);
     if (s->picture && (s->picture_w < 1 || s->picture_h < 1 || s->picture_w > 16384 || s->picture_h > 16384 || s->patch < 1))
-        return fail(err, errlen, "a picture of %d x %d pixels with patch %d cannot be shown", s->picture_w, s->picture_h, s->patch);
+        return msg_fail(err, errlen, "a picture of %d x %d pixels with patch %d cannot be shown", s->picture_w, s->picture_h, s->patch);
     if (s->wave && (s->wave_n < 1 || s->wave_n > ATTN_MAX_WAVE || s->wave_rate < 1 || s->frame_len < 1 || s->frame_hop < 1))
-        return fail(err, errlen, "a sound of %d samples at %d Hz (frames of %d, hop %d) cannot be shown; at most %d samples",
+        return msg_fail(err, errlen, "a sound of %d samples at %d Hz (frames of %d, hop %d) cannot be shown; at most %d samples",
                     s->wave_n, s->wave_rate, s->frame_len, s->frame_hop, ATTN_MAX_WAVE);
     if (s->wave && check_values(s->wave, (size_t)s->wave_n, "sound samples", err, errlen)) return -1;
     if (s->params.wq && check_values(s->params.wq, hd, "Wq", err, errlen)) return -1;
@@ -757,7 +747,7 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
     HeadScratch *hs = H <= 8 ? hs_stack : malloc(sizeof *hs * (size_t)H);
     if (!hs) {
         attn_trace_free(t);
-        return fail(err, errlen, "out of memory");
+        return msg_fail(err, errlen, "out of memory");
     }
     Scratch sx;
     Carver cv = {NULL, 0};
@@ -770,7 +760,7 @@ int attn_forward(AttnTrace *t, const AttnScene *s, char *err, size_t errlen)
         if (!t->mem) {
             if (hs != hs_stack) free(hs);
             attn_trace_free(t);
-            return fail(err, errlen, "out of memory: this scene needs %zu MB", need >> 20);
+            return msg_fail(err, errlen, "out of memory: this scene needs %zu MB", need >> 20);
         }
     }
     cv.base = (char *)(((uintptr_t)t->mem + 63) & ~(uintptr_t)63);

@@ -2,6 +2,7 @@
  * attn.c, then residual adds, layer norms and the per-vector MLP), its default parameters
  * and its limits. Every token's MLP and norms run independently, in parallel for big scenes. */
 #include "block.h"
+#include "msg.h"
 #include "mat.h"
 
 #include <float.h>
@@ -27,22 +28,11 @@ BlockScene block_scene_default(void)
 
 /* ---------------------------------------------------------------- checks */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 static int check_values(const float *p, size_t count, const char *what, char *err, size_t errlen)
 {
     for (size_t i = 0; p && i < count; i++)
         if (!(fabsf(p[i]) <= BLOCK_MAX_EXPLICIT))
-            return fail(err, errlen, "%s: value %zu is %g; values must be finite and within "
+            return msg_fail(err, errlen, "%s: value %zu is %g; values must be finite and within "
                         "+-%g", what, i + 1, (double)p[i], (double)BLOCK_MAX_EXPLICIT);
     return 0;
 }
@@ -53,25 +43,25 @@ int block_check(const BlockScene *s, char *err, size_t errlen)
 {
     if (attn_check(&s->attn, err, errlen)) return -1;
     if (s->layers < 1 || s->layers > BLOCK_MAX_LAYERS)
-        return fail(err, errlen, "layers %d is outside 1..%d", s->layers, BLOCK_MAX_LAYERS);
+        return msg_fail(err, errlen, "layers %d is outside 1..%d", s->layers, BLOCK_MAX_LAYERS);
     int dff = effective_d_ff(s);
     if (s->d_ff < 0 || dff < 1 || dff > BLOCK_MAX_D_FF)
-        return fail(err, errlen, "d_ff %d is outside 1..%d (0 means 4 x d_model)", s->d_ff ? s->d_ff : dff,
+        return msg_fail(err, errlen, "d_ff %d is outside 1..%d (0 means 4 x d_model)", s->d_ff ? s->d_ff : dff,
                     BLOCK_MAX_D_FF);
     if (!(s->eps > 0.0f && s->eps <= BLOCK_MAX_EPS))
-        return fail(err, errlen, "eps %g is outside (0, %g]", (double)s->eps, (double)BLOCK_MAX_EPS);
+        return msg_fail(err, errlen, "eps %g is outside (0, %g]", (double)s->eps, (double)BLOCK_MAX_EPS);
     long long L = s->layers, n = s->attn.n, dm = s->attn.d_model;
     long long hidden = L * n * dff;
     if (hidden > BLOCK_MAX_HIDDEN_CELLS)
-        return fail(err, errlen, "%lld layers x %lld tokens x d_ff %d is %lld hidden cells, more than the "
+        return msg_fail(err, errlen, "%lld layers x %lld tokens x d_ff %d is %lld hidden cells, more than the "
                     "limit of %lld", L, n, dff, hidden, (long long)BLOCK_MAX_HIDDEN_CELLS);
     long long weights = L * dm * dff;
     if (weights > BLOCK_MAX_WEIGHT_CELLS)
-        return fail(err, errlen, "%lld layers x d_model %lld x d_ff %d is %lld MLP weights a matrix, more "
+        return msg_fail(err, errlen, "%lld layers x d_model %lld x d_ff %d is %lld MLP weights a matrix, more "
                     "than the limit of %lld", L, dm, dff, weights, (long long)BLOCK_MAX_WEIGHT_CELLS);
     long long scores = L * s->attn.heads * n * n;
     if (scores > BLOCK_MAX_SCORE_CELLS)
-        return fail(err, errlen, "%lld layers x %d heads x %lld x %lld tokens is %lld score cells, more "
+        return msg_fail(err, errlen, "%lld layers x %d heads x %lld x %lld tokens is %lld score cells, more "
                     "than the limit of %lld", L, s->attn.heads, n, n, scores, (long long)BLOCK_MAX_SCORE_CELLS);
     size_t vd = (size_t)L * dm, vf = (size_t)L * dff, wd = (size_t)L * dm * dff;
     if (check_values(s->gamma1, vd, "gamma1", err, errlen) || check_values(s->beta1, vd, "beta1", err, errlen) ||
@@ -258,7 +248,7 @@ int block_forward(BlockTrace *t, const BlockScene *s, char *err, size_t errlen)
     size_t need = layout(NULL, NULL, L, n, dm, dff) + 64;
     if (reserve(t, need)) {
         block_trace_free(t);
-        return fail(err, errlen, "out of memory: this block needs %zu MB", need >> 20);
+        return msg_fail(err, errlen, "out of memory: this block needs %zu MB", need >> 20);
     }
     /* layers beyond this scene's give their attention memory back */
     for (int l = L; l < BLOCK_MAX_LAYERS; l++) {
@@ -282,7 +272,7 @@ int block_forward(BlockTrace *t, const BlockScene *s, char *err, size_t errlen)
         char aerr[256] = "";
         if (attn_forward(&ly->attn, &as, aerr, sizeof aerr)) {
             block_trace_free(t);
-            return fail(err, errlen, "layer %d: %s", l + 1, aerr);
+            return msg_fail(err, errlen, "layer %d: %s", l + 1, aerr);
         }
         size_t nd = (size_t)n * dm;
         memcpy(ly->in, ly->attn.x, sizeof(float) * nd);
@@ -299,7 +289,7 @@ int block_forward(BlockTrace *t, const BlockScene *s, char *err, size_t errlen)
             if (!(fabsf(ly->out[c]) <= FLT_MAX)) {
                 int i = (int)(c / (size_t)dm);
                 block_trace_free(t);
-                return fail(err, errlen, "layer %d: token %d's values overflowed (its output is not "
+                return msg_fail(err, errlen, "layer %d: token %d's values overflowed (its output is not "
                             "finite); use smaller explicit values", l + 1, i + 1);
             }
     }

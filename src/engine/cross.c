@@ -1,6 +1,7 @@
 /* cross.c: encoder-decoder attention (cross.h): scores of decoder steps against encoder
  * states, a softmax per step, the context vectors, and the fixed vector it replaces. */
 #include "cross.h"
+#include "msg.h"
 #include "attn.h"
 #include "mat.h"
 
@@ -9,17 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 CrossScene cross_scene_default(void)
 {
@@ -129,7 +119,7 @@ static int pair_fail(CrossPair *p, char *err, size_t errlen, const char *name, i
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cross_pair_free(p);
-    return fail(err, errlen, "%s:%d:%ld: %s", name, line, col, msg);
+    return msg_fail(err, errlen, "%s:%d:%ld: %s", name, line, col, msg);
 }
 
 int cross_pair_parse(CrossPair *p, const char *text, size_t len, const char *name, char *err, size_t errlen)
@@ -299,32 +289,32 @@ static int effective_d_att(const CrossScene *s)
 
 int cross_check(const CrossScene *s, char *err, size_t errlen)
 {
-    if (!s) return fail(err, errlen, "no scene");
+    if (!s) return msg_fail(err, errlen, "no scene");
     if (s->n_src < 1 || s->n_src > CROSS_MAX_N)
-        return fail(err, errlen, "%d source positions is outside 1..%d", s->n_src, CROSS_MAX_N);
+        return msg_fail(err, errlen, "%d source positions is outside 1..%d", s->n_src, CROSS_MAX_N);
     if (s->n_tgt < 1 || s->n_tgt > CROSS_MAX_N)
-        return fail(err, errlen, "%d target positions is outside 1..%d", s->n_tgt, CROSS_MAX_N);
+        return msg_fail(err, errlen, "%d target positions is outside 1..%d", s->n_tgt, CROSS_MAX_N);
     if (s->d < 1 || s->d > CROSS_MAX_D)
-        return fail(err, errlen, "state size %d is outside 1..%d", s->d, CROSS_MAX_D);
+        return msg_fail(err, errlen, "state size %d is outside 1..%d", s->d, CROSS_MAX_D);
     if (s->score != CROSS_SCORE_DOT && s->score != CROSS_SCORE_GENERAL && s->score != CROSS_SCORE_ADDITIVE)
-        return fail(err, errlen, "unknown scoring %d", (int)s->score);
-    if (!s->src || !s->tgt) return fail(err, errlen, "the %s states are missing", s->src ? "target" : "source");
+        return msg_fail(err, errlen, "unknown scoring %d", (int)s->score);
+    if (!s->src || !s->tgt) return msg_fail(err, errlen, "the %s states are missing", s->src ? "target" : "source");
     int da = effective_d_att(s);
     if (s->score == CROSS_SCORE_ADDITIVE && (s->d_att < 0 || da > CROSS_MAX_D_ATT))
-        return fail(err, errlen, "additive hidden size %d is outside 1..%d", s->d_att, CROSS_MAX_D_ATT);
+        return msg_fail(err, errlen, "additive hidden size %d is outside 1..%d", s->d_att, CROSS_MAX_D_ATT);
     long bad;
     if ((bad = first_bad(s->src, (size_t)s->n_src * s->d)) >= 0)
-        return fail(err, errlen, "source state %ld, component %ld is not a finite number",
+        return msg_fail(err, errlen, "source state %ld, component %ld is not a finite number",
                     bad / s->d + 1, bad % s->d + 1);
     if ((bad = first_bad(s->tgt, (size_t)s->n_tgt * s->d)) >= 0)
-        return fail(err, errlen, "target state %ld, component %ld is not a finite number",
+        return msg_fail(err, errlen, "target state %ld, component %ld is not a finite number",
                     bad / s->d + 1, bad % s->d + 1);
     if (s->score == CROSS_SCORE_GENERAL && s->w && first_bad(s->w, (size_t)s->d * s->d) >= 0)
-        return fail(err, errlen, "the general scoring matrix W holds a number that is not finite");
+        return msg_fail(err, errlen, "the general scoring matrix W holds a number that is not finite");
     if (s->score == CROSS_SCORE_ADDITIVE) {
         if ((s->w_src && first_bad(s->w_src, (size_t)s->d * da) >= 0) ||
             (s->w_tgt && first_bad(s->w_tgt, (size_t)s->d * da) >= 0) || (s->v && first_bad(s->v, (size_t)da) >= 0))
-            return fail(err, errlen, "an additive scoring parameter holds a number that is not finite");
+            return msg_fail(err, errlen, "an additive scoring parameter holds a number that is not finite");
     }
     return 0;
 }
@@ -359,7 +349,7 @@ int cross_forward(CrossTrace *t, const CrossScene *s, char *err, size_t errlen)
         void *m = realloc(t->mem, need);
         if (!m) {
             cross_trace_free(t);
-            return fail(err, errlen, "out of memory: this alignment needs %zu MB", need >> 20);
+            return msg_fail(err, errlen, "out of memory: this alignment needs %zu MB", need >> 20);
         }
         t->mem = m;
         t->mem_size = need;
@@ -425,7 +415,7 @@ int cross_forward(CrossTrace *t, const CrossScene *s, char *err, size_t errlen)
         float *w = t->weights + (size_t)i * ns;
         if (first_bad(sc, (size_t)ns) >= 0) {
             cross_trace_free(t);
-            return fail(err, errlen, "target step %d: a score is too large to represent; scale the states down", i + 1);
+            return msg_fail(err, errlen, "target step %d: a score is too large to represent; scale the states down", i + 1);
         }
         double mx = sc[0], sum = 0.0;
         for (int j = 1; j < ns; j++) if (sc[j] > mx) mx = sc[j];

@@ -3,6 +3,7 @@
  * name nodes given later; then the edges, collected in an n x n bit set that drops
  * repeats and yields them sorted. */
 #include "graph.h"
+#include "msg.h"
 
 #include <float.h>
 #include <math.h>
@@ -13,17 +14,6 @@
 
 #define HASH_SLOTS 8192 /* a power of two, at least twice GRAPH_MAX_NODES */
 #define KNOWN_LISTED 5  /* labels an unknown-node message lists */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---------------------------------------------------------------- words and lines */
 
@@ -138,7 +128,7 @@ static void add_label(Parser *P, int i)
 static int parse_title(Parser *P, Cursor *c, Graph *g, const Word *kw)
 {
     if (P->title_line)
-        return fail(P->err, P->errlen, "%s:%d:%d: a second title (the first is on line %d)",
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: a second title (the first is on line %d)",
                     P->name, c->line, kw->col, P->title_line);
     skip_blanks(c);
     const char *s = c->p, *e = s;
@@ -147,10 +137,10 @@ static int parse_title(Parser *P, Cursor *c, Graph *g, const Word *kw)
     while (e < c->end && *e != '\n' && !(*e == '#' && (e == s || is_blank(e[-1])))) e++;
     while (e > s && is_blank(e[-1])) e--;
     if (e == s)
-        return fail(P->err, P->errlen, "%s:%d:%d: title needs text, as in 'title My graph'",
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: title needs text, as in 'title My graph'",
                     P->name, c->line, col);
     if (e - s > (long)sizeof g->title - 1)
-        return fail(P->err, P->errlen, "%s:%d:%d: the title is longer than the limit of %d bytes",
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: the title is longer than the limit of %d bytes",
                     P->name, c->line, col, (int)sizeof g->title - 1);
     memcpy(g->title, s, (size_t)(e - s));
     g->title[e - s] = 0;
@@ -167,10 +157,10 @@ static int parse_number(Parser *P, const Cursor *c, const Word *w, float *out)
     char *endp;
     double v = strtod(buf, &endp);
     if (w->len >= (int)sizeof buf || endp == buf || *endp)
-        return fail(P->err, P->errlen, "%s:%d:%d: '%s%s' is not a number", P->name, c->line,
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: '%s%s' is not a number", P->name, c->line,
                     w->col, buf, w->len > k ? "..." : "");
     if (!(fabs(v) <= FLT_MAX))
-        return fail(P->err, P->errlen, "%s:%d:%d: '%s' is not a finite number", P->name,
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: '%s' is not a finite number", P->name,
                     c->line, w->col, buf);
     *out = (float)v;
     return 0;
@@ -180,42 +170,42 @@ static int parse_node(Parser *P, Cursor *c, const Word *kw)
 {
     Word lab, w;
     if (P->n == GRAPH_MAX_NODES)
-        return fail(P->err, P->errlen, "%s:%d:%d: more than the limit of %d nodes", P->name,
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: more than the limit of %d nodes", P->name,
                     c->line, kw->col, GRAPH_MAX_NODES);
     if (!next_word(c, &lab))
-        return fail(P->err, P->errlen, "%s:%d:%d: a node needs a label, as in 'node C 1 0 0'",
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: a node needs a label, as in 'node C 1 0 0'",
                     P->name, c->line, c->col);
     if (lab.len > GRAPH_MAX_LABEL)
-        return fail(P->err, P->errlen, "%s:%d:%d: the label '%.*s...' is longer than the limit of %d bytes",
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: the label '%.*s...' is longer than the limit of %d bytes",
                     P->name, c->line, lab.col, 16, lab.s, GRAPH_MAX_LABEL);
     for (int i = 0; i < lab.len; i++)
         if ((unsigned char)lab.s[i] < 32 || lab.s[i] == 127)
-            return fail(P->err, P->errlen, "%s:%d:%d: the label holds a control character (byte %d)",
+            return msg_fail(P->err, P->errlen, "%s:%d:%d: the label holds a control character (byte %d)",
                         P->name, c->line, lab.col + i, (unsigned char)lab.s[i]);
     if (all_digits(lab.s, lab.len))
-        return fail(P->err, P->errlen, "%s:%d:%d: the label '%.*s' is only digits; edges read "
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: the label '%.*s' is only digits; edges read "
                     "digits as node numbers, so a label needs another character", P->name,
                     c->line, lab.col, lab.len, lab.s);
     int twin = find_label(P, lab.s, lab.len);
     if (twin >= 0)
-        return fail(P->err, P->errlen, "%s:%d:%d: the label '%.*s' is used twice (first on line %d)",
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: the label '%.*s' is used twice (first on line %d)",
                     P->name, c->line, lab.col, lab.len, lab.s, P->node[twin].line);
 
     int k = 0, end_col = lab.col + lab.len; /* where a missing number would go */
     size_t base = (size_t)P->n * (P->d > 0 ? P->d : 0);
     while (next_word(c, &w)) {
         if (k == GRAPH_MAX_FEATURES)
-            return fail(P->err, P->errlen, "%s:%d:%d: more than the limit of %d numbers on a node",
+            return msg_fail(P->err, P->errlen, "%s:%d:%d: more than the limit of %d numbers on a node",
                         P->name, c->line, w.col, GRAPH_MAX_FEATURES);
         if (P->d >= 0 && k == P->d)
-            return fail(P->err, P->errlen, "%s:%d:%d: node '%.*s' gives more numbers than node "
+            return msg_fail(P->err, P->errlen, "%s:%d:%d: node '%.*s' gives more numbers than node "
                         "'%.*s' (line %d), which gives %d; every node gives the same number",
                         P->name, c->line, w.col, lab.len, lab.s, P->node[0].len, P->node[0].s,
                         P->node[0].line, P->d);
         if (base + (size_t)k == P->feat_cap) {
             size_t cap = P->feat_cap ? 2 * P->feat_cap : 256;
             float *f = realloc(P->feat, sizeof(float) * cap);
-            if (!f) return fail(P->err, P->errlen, "%s: out of memory", P->name);
+            if (!f) return msg_fail(P->err, P->errlen, "%s: out of memory", P->name);
             P->feat = f;
             P->feat_cap = cap;
         }
@@ -224,7 +214,7 @@ static int parse_node(Parser *P, Cursor *c, const Word *kw)
         end_col = w.col + w.len;
     }
     if (P->d >= 0 && k < P->d)
-        return fail(P->err, P->errlen, "%s:%d:%d: node '%.*s' gives %d numbers but node '%.*s' "
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: node '%.*s' gives %d numbers but node '%.*s' "
                     "(line %d) gives %d; every node gives the same number", P->name, c->line,
                     end_col, lab.len, lab.s, k, P->node[0].len, P->node[0].s, P->node[0].line,
                     P->d);
@@ -242,7 +232,7 @@ static int resolve(Parser *P, const Cursor *c, const char *s, int len, int col)
         long v = 0;
         for (int i = 0; i < len && v <= GRAPH_MAX_NODES; i++) v = v * 10 + (s[i] - '0');
         if (v < 1 || v > P->n)
-            return fail(P->err, P->errlen, "%s:%d:%d: node %.*s is outside 1..%d (the number of nodes)",
+            return msg_fail(P->err, P->errlen, "%s:%d:%d: node %.*s is outside 1..%d (the number of nodes)",
                         P->name, c->line, col, len > 20 ? 20 : len, s, P->n);
         return (int)v - 1;
     }
@@ -254,7 +244,7 @@ static int resolve(Parser *P, const Cursor *c, const char *s, int len, int col)
         m += (size_t)snprintf(known + m, sizeof known - m, "%s%.*s", j ? ", " : "",
                               P->node[j].len, P->node[j].s);
     if (P->n > KNOWN_LISTED) snprintf(known + m, sizeof known - m, ", ...");
-    return fail(P->err, P->errlen, "%s:%d:%d: unknown node '%.*s' (known: %s)", P->name, c->line,
+    return msg_fail(P->err, P->errlen, "%s:%d:%d: unknown node '%.*s' (known: %s)", P->name, c->line,
                 col, len > GRAPH_MAX_LABEL ? GRAPH_MAX_LABEL : len, s, known);
 }
 
@@ -264,26 +254,26 @@ static int parse_edge(Parser *P, Cursor *c, unsigned char *set)
     Word a, b, extra;
     static const char *usage = "an edge joins two nodes, as in 'edge A B' or 'edge A-B'";
     if (!next_word(c, &a))
-        return fail(P->err, P->errlen, "%s:%d:%d: %s", P->name, c->line, c->col, usage);
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: %s", P->name, c->line, c->col, usage);
     int end_a = c->col;
     int ends[2];
     if (next_word(c, &b)) {
         if (next_word(c, &extra))
-            return fail(P->err, P->errlen, "%s:%d:%d: unexpected text after the edge; %s",
+            return msg_fail(P->err, P->errlen, "%s:%d:%d: unexpected text after the edge; %s",
                         P->name, c->line, extra.col, usage);
         if ((ends[0] = resolve(P, c, a.s, a.len, a.col)) < 0) return -1;
         if ((ends[1] = resolve(P, c, b.s, b.len, b.col)) < 0) return -1;
     } else {
         const char *dash = memchr(a.s, '-', (size_t)a.len);
         if (!dash)
-            return fail(P->err, P->errlen, "%s:%d:%d: %s", P->name, c->line, end_a, usage);
+            return msg_fail(P->err, P->errlen, "%s:%d:%d: %s", P->name, c->line, end_a, usage);
         if (find_label(P, a.s, a.len) >= 0)
-            return fail(P->err, P->errlen, "%s:%d:%d: '%.*s' is one node's label; an edge joins "
+            return msg_fail(P->err, P->errlen, "%s:%d:%d: '%.*s' is one node's label; an edge joins "
                         "two nodes, as in 'edge %.*s B'", P->name, c->line, a.col, a.len, a.s,
                         a.len, a.s);
         int left = (int)(dash - a.s), right = a.len - left - 1;
         if (left == 0 || right == 0 || memchr(dash + 1, '-', (size_t)right))
-            return fail(P->err, P->errlen, "%s:%d:%d: '%.*s' is not an edge: 'A-B' needs exactly "
+            return msg_fail(P->err, P->errlen, "%s:%d:%d: '%.*s' is not an edge: 'A-B' needs exactly "
                         "one '-' with a node on each side (labels holding '-' need 'edge A B')",
                         P->name, c->line, a.col, a.len > GRAPH_MAX_LABEL ? GRAPH_MAX_LABEL : a.len, a.s);
         if ((ends[0] = resolve(P, c, a.s, left, a.col)) < 0) return -1;
@@ -309,17 +299,17 @@ static int parse(Parser *P, Graph *g, const char *text, size_t len)
         } else if (word_is(&kw, "node")) {
             if (parse_node(P, &c, &kw)) return -1;
         } else if (!word_is(&kw, "edge")) {
-            return fail(P->err, P->errlen, "%s:%d:%d: unknown keyword '%.*s' (allowed: title, node, edge)",
+            return msg_fail(P->err, P->errlen, "%s:%d:%d: unknown keyword '%.*s' (allowed: title, node, edge)",
                         P->name, c.line, kw.col, kw.len > 20 ? 20 : kw.len, kw.s);
         }
     } while (next_line(&c));
     if (P->n == 0)
-        return fail(P->err, P->errlen, "%s:%d:%d: no nodes; a graph needs at least one line "
+        return msg_fail(P->err, P->errlen, "%s:%d:%d: no nodes; a graph needs at least one line "
                     "'node LABEL [numbers]'", P->name, c.line, c.col);
 
     int n = P->n;
     unsigned char *set = calloc(((size_t)n * n + 7) / 8, 1);
-    if (!set) return fail(P->err, P->errlen, "%s: out of memory", P->name);
+    if (!set) return msg_fail(P->err, P->errlen, "%s: out of memory", P->name);
     c = (Cursor){text, text + len, 1, 1};
     do {
         if (next_word(&c, &kw) && word_is(&kw, "edge") && parse_edge(P, &c, set)) {
@@ -347,7 +337,7 @@ static int parse(Parser *P, Graph *g, const char *text, size_t len)
     }
     if (!ok) {
         free(set);
-        return fail(P->err, P->errlen, "%s: out of memory", P->name);
+        return msg_fail(P->err, P->errlen, "%s: out of memory", P->name);
     }
     /* bit i * n + j for i < j: reading the bits in order gives the edges sorted */
     int m = 0;
@@ -379,7 +369,7 @@ int graph_parse(Graph *g, const char *text, size_t len, const char *name, char *
     P.node = malloc(sizeof *P.node * GRAPH_MAX_NODES);
     P.slot = calloc(HASH_SLOTS, sizeof *P.slot);
     int r = P.node && P.slot ? parse(&P, g, text, len)
-                             : fail(err, errlen, "%s: out of memory", P.name);
+                             : msg_fail(err, errlen, "%s: out of memory", P.name);
     free(P.node);
     free(P.slot);
     free(P.feat);
@@ -482,7 +472,7 @@ int graph_builtin(Graph *g, const char *name, char *err, size_t errlen)
             m += (size_t)snprintf(known + m, sizeof known - m, "%s%s", i ? ", " : "",
                                   graph_builtin_names[i]);
         memset(g, 0, sizeof *g);
-        return fail(err, errlen, "unknown example graph '%s' (known: %s)", name ? name : "",
+        return msg_fail(err, errlen, "unknown example graph '%s' (known: %s)", name ? name : "",
                     known);
     }
     return graph_parse(g, text, strlen(text), name, err, errlen);

@@ -3,6 +3,7 @@
  * prepares the engine's AttnScene. Everything but scene_load and read_file is pure. */
 #define _POSIX_C_SOURCE 200809L
 #include "scene.h"
+#include "msg.h"
 #include "cross.h"
 
 #include <errno.h>
@@ -18,17 +19,6 @@
 const char *const scene_keys[] = {"text", "heads", "d-model", "d-head", "d-att", "score",
                                   "mask", "posenc", "norm", "temperature", "seed",
                                   "weights", "vectors", "image", "patch", "grid", "audio", "win-ms", "hop-ms", "bands", "graph", "layers", "d-ff", "cross", "cross-score", NULL};
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static char *dup_str(const char *s)
 {
@@ -125,8 +115,8 @@ static int set_int(int *slot, const char *key, const char *v, long lo, long hi, 
 {
     long x;
     int r = parse_int(v, lo, hi, &x);
-    if (r == -1) return fail(err, errlen, "--%s: '%s' is not a whole number", key, v);
-    if (r == -2) return fail(err, errlen, "--%s: %s is outside the limit %ld..%ld", key, v, lo, hi);
+    if (r == -1) return msg_fail(err, errlen, "--%s: '%s' is not a whole number", key, v);
+    if (r == -2) return msg_fail(err, errlen, "--%s: %s is outside the limit %ld..%ld", key, v, lo, hi);
     *slot = (int)x;
     return 0;
 }
@@ -136,8 +126,8 @@ static int set_float(float *slot, const char *key, const char *v, float lo, floa
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(x)) return fail(err, errlen, "--%s: '%s' is not a number", key, v);
-    if (x < lo || x > hi) return fail(err, errlen, "--%s: %s is outside the limit %g..%g", key, v, (double)lo, (double)hi);
+    if (end == v || *end || errno || !isfinite(x)) return msg_fail(err, errlen, "--%s: '%s' is not a number", key, v);
+    if (x < lo || x > hi) return msg_fail(err, errlen, "--%s: %s is outside the limit %g..%g", key, v, (double)lo, (double)hi);
     *slot = (float)x;
     return 0;
 }
@@ -152,9 +142,9 @@ static int pick(const char *v, const char *const *names, int count)
 int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t errlen)
 {
     AttnScene *s = &sp->scene;
-    if (!v) return fail(err, errlen, "--%s needs a value", key);
+    if (!v) return msg_fail(err, errlen, "--%s needs a value", key);
     if (strcmp(key, "text") == 0) {
-        if (set_str(&sp->text, v)) return fail(err, errlen, "out of memory");
+        if (set_str(&sp->text, v)) return msg_fail(err, errlen, "out of memory");
         return 0;
     }
     if (strcmp(key, "heads") == 0) return set_int(&s->heads, key, v, 1, ATTN_MAX_HEADS, err, errlen);
@@ -164,21 +154,21 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
     if (strcmp(key, "score") == 0) {
         static const char *const names[] = {"dot", "scaled", "additive"};
         int k = pick(v, names, 3);
-        if (k < 0) return fail(err, errlen, "--score: unknown value '%s' (allowed: dot|scaled|additive)", v);
+        if (k < 0) return msg_fail(err, errlen, "--score: unknown value '%s' (allowed: dot|scaled|additive)", v);
         s->score = (AttnScore)k;
         return 0;
     }
     if (strcmp(key, "posenc") == 0) {
         static const char *const names[] = {"none", "sinusoidal", "learned", "2d"};
         int k = pick(v, names, 4);
-        if (k < 0) return fail(err, errlen, "--posenc: unknown value '%s' (allowed: none|sinusoidal|learned|2d)", v);
+        if (k < 0) return msg_fail(err, errlen, "--posenc: unknown value '%s' (allowed: none|sinusoidal|learned|2d)", v);
         s->posenc = (AttnPosenc)k;
         return 0;
     }
     if (strcmp(key, "norm") == 0) {
         static const char *const names[] = {"softmax", "relu"};
         int k = pick(v, names, 2);
-        if (k < 0) return fail(err, errlen, "--norm: unknown value '%s' (allowed: softmax|relu)", v);
+        if (k < 0) return msg_fail(err, errlen, "--norm: unknown value '%s' (allowed: softmax|relu)", v);
         s->norm = (AttnNorm)k;
         return 0;
     }
@@ -187,9 +177,9 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         errno = 0;
         double t = strtod(v, &end);
         if (end == v || *end || errno || !isfinite(t))
-            return fail(err, errlen, "--temperature: '%s' is not a number", v);
+            return msg_fail(err, errlen, "--temperature: '%s' is not a number", v);
         if (t < ATTN_MIN_TEMPERATURE || t > ATTN_MAX_TEMPERATURE)
-            return fail(err, errlen, "--temperature: %s is outside the limit %g..%g", v,
+            return msg_fail(err, errlen, "--temperature: %s is outside the limit %g..%g", v,
                         (double)ATTN_MIN_TEMPERATURE, (double)ATTN_MAX_TEMPERATURE);
         s->temperature = (float)t;
         return 0;
@@ -199,7 +189,7 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         errno = 0;
         unsigned long long x = strtoull(v, &end, 10);
         if (end == v || *end || errno || strchr(v, '-'))
-            return fail(err, errlen, "--seed: '%s' is not a whole number from 0 to %llu", v, ULLONG_MAX);
+            return msg_fail(err, errlen, "--seed: '%s' is not a whole number from 0 to %llu", v, ULLONG_MAX);
         s->seed = x;
         return 0;
     }
@@ -213,10 +203,10 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         if ((kl == 6 && strncmp(v, "window", 6) == 0) || (kl == 7 && strncmp(v, "padding", 7) == 0)) {
             int window = v[0] == 'w';
             long x;
-            if (!arg) return fail(err, errlen, "--mask: %s needs a number, as in %s:2", window ? "window" : "padding", window ? "window" : "padding");
+            if (!arg) return msg_fail(err, errlen, "--mask: %s needs a number, as in %s:2", window ? "window" : "padding", window ? "window" : "padding");
             int r = parse_int(arg, 0, ATTN_MAX_N, &x);
-            if (r == -1) return fail(err, errlen, "--mask: '%s' is not a whole number in %s", arg, v);
-            if (r == -2) return fail(err, errlen, "--mask: %s is outside the limit 0..%d", arg, ATTN_MAX_N);
+            if (r == -1) return msg_fail(err, errlen, "--mask: '%s' is not a whole number in %s", arg, v);
+            if (r == -2) return msg_fail(err, errlen, "--mask: %s is outside the limit 0..%d", arg, ATTN_MAX_N);
             s->mask = window ? ATTN_MASK_WINDOW : ATTN_MASK_PADDING;
             s->mask_param = (int)x;
             return 0;
@@ -224,7 +214,7 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         if (kl == 4 && strncmp(v, "conv", 4) == 0) {
             long x;
             if (!arg || parse_int(arg, 1, 99, &x) || x % 2 == 0)
-                return fail(err, errlen, "--mask: conv needs an odd receptive field 1..99, as in conv:3");
+                return msg_fail(err, errlen, "--mask: conv needs an odd receptive field 1..99, as in conv:3");
             s->mask = ATTN_MASK_CONV;
             s->mask_param = (int)x;
             return 0;
@@ -237,12 +227,12 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
             return 0;
         }
         if ((kl == 5 && strncmp(v, "graph", 5) == 0) || (kl == 6 && strncmp(v, "custom", 6) == 0)) {
-            if (!arg || !*arg) return fail(err, errlen, "--mask: %.*s needs a file, as in %.*s:edges.txt", (int)kl, v, (int)kl, v);
-            if (set_str(&sp->mask_file, arg)) return fail(err, errlen, "out of memory");
+            if (!arg || !*arg) return msg_fail(err, errlen, "--mask: %.*s needs a file, as in %.*s:edges.txt", (int)kl, v, (int)kl, v);
+            if (set_str(&sp->mask_file, arg)) return msg_fail(err, errlen, "out of memory");
             s->mask = v[0] == 'g' ? ATTN_MASK_GRAPH : ATTN_MASK_CUSTOM;
             return 0;
         }
-        return fail(err, errlen, "--mask: unknown value '%s' (allowed: %s)", v, allowed);
+        return msg_fail(err, errlen, "--mask: unknown value '%s' (allowed: %s)", v, allowed);
     }
     if (strcmp(key, "weights") == 0) {
         if (strcmp(v, "random") == 0 || strcmp(v, "identity") == 0 || strcmp(v, "picture") == 0) {
@@ -251,13 +241,13 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
             sp->weights_file = NULL;
             return 0;
         }
-        if (!*v) return fail(err, errlen, "--weights: empty value (allowed: random|identity|picture|FILE)");
-        if (set_str(&sp->weights_file, v)) return fail(err, errlen, "out of memory");
+        if (!*v) return msg_fail(err, errlen, "--weights: empty value (allowed: random|identity|picture|FILE)");
+        if (set_str(&sp->weights_file, v)) return msg_fail(err, errlen, "out of memory");
         return 0;
     }
     if (strcmp(key, "image") == 0) {
-        if (!*v) return fail(err, errlen, "--image: empty value (allowed: FILE|example:NAME|none)");
-        if (set_str(&sp->image, strcmp(v, "none") == 0 ? NULL : v)) return fail(err, errlen, "out of memory");
+        if (!*v) return msg_fail(err, errlen, "--image: empty value (allowed: FILE|example:NAME|none)");
+        if (set_str(&sp->image, strcmp(v, "none") == 0 ? NULL : v)) return msg_fail(err, errlen, "out of memory");
         if (sp->image) {
             set_str(&sp->audio, NULL);
             set_str(&sp->graph, NULL);
@@ -265,7 +255,7 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         return 0;
     }
     if (strcmp(key, "graph") == 0) {
-        if (!*v) return fail(err, errlen, "--graph: empty value (allowed: FILE|example:NAME|none)");
+        if (!*v) return msg_fail(err, errlen, "--graph: empty value (allowed: FILE|example:NAME|none)");
         if (strncmp(v, "example:", 8) == 0 && !graph_builtin_text(v + 8)) {
             char names[160] = "";
             for (int i = 0; graph_builtin_names[i]; i++) {
@@ -273,9 +263,9 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
                 strncat(names, graph_builtin_names[i], sizeof names - strlen(names) - 2);
                 if (graph_builtin_names[i + 1]) strncat(names, "|", sizeof names - strlen(names) - 1);
             }
-            return fail(err, errlen, "--graph: no example '%s' (allowed: FILE|%s|none)", v + 8, names);
+            return msg_fail(err, errlen, "--graph: no example '%s' (allowed: FILE|%s|none)", v + 8, names);
         }
-        if (set_str(&sp->graph, strcmp(v, "none") == 0 ? NULL : v)) return fail(err, errlen, "out of memory");
+        if (set_str(&sp->graph, strcmp(v, "none") == 0 ? NULL : v)) return msg_fail(err, errlen, "out of memory");
         if (sp->graph) {
             set_str(&sp->image, NULL);
             set_str(&sp->audio, NULL);
@@ -289,8 +279,8 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         return 0;
     }
     if (strcmp(key, "audio") == 0) {
-        if (!*v) return fail(err, errlen, "--audio: empty value (allowed: FILE.wav|example:NAME|none)");
-        if (set_str(&sp->audio, strcmp(v, "none") == 0 ? NULL : v)) return fail(err, errlen, "out of memory");
+        if (!*v) return msg_fail(err, errlen, "--audio: empty value (allowed: FILE.wav|example:NAME|none)");
+        if (set_str(&sp->audio, strcmp(v, "none") == 0 ? NULL : v)) return msg_fail(err, errlen, "out of memory");
         if (sp->audio) {
             set_str(&sp->image, NULL);
             set_str(&sp->graph, NULL);
@@ -308,7 +298,7 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
         CrossScene probe = cross_scene_default();
         int file = strchr(v, '/') || strchr(v, '.');
         if (strlen(v) >= sizeof sp->cross || !*v || (!file && cross_preset(&probe, v)))
-            return fail(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s, or a pair FILE)", v,
+            return msg_fail(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s, or a pair FILE)", v,
                         cross_preset_names());
         snprintf(sp->cross, sizeof sp->cross, "%s", v);
         return 0;
@@ -316,7 +306,7 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
     if (strcmp(key, "cross-score") == 0) {
         CrossScore k;
         if (cross_score_parse(v, &k))
-            return fail(err, errlen, "--cross-score: unknown scoring '%s' (allowed: dot|general|additive)", v);
+            return msg_fail(err, errlen, "--cross-score: unknown scoring '%s' (allowed: dot|general|additive)", v);
         sp->cross_score = (int)k;
         return 0;
     }
@@ -326,10 +316,10 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
             sp->vectors_file = NULL;
             return 0;
         }
-        if (set_str(&sp->vectors_file, v)) return fail(err, errlen, "out of memory");
+        if (set_str(&sp->vectors_file, v)) return msg_fail(err, errlen, "out of memory");
         return 0;
     }
-    return fail(err, errlen, "unknown scene key '%s'", key);
+    return msg_fail(err, errlen, "unknown scene key '%s'", key);
 }
 
 /* ---------------------------------------------------------------- text formats */
@@ -396,7 +386,7 @@ static int cur_number(Cursor *c, float *out, const char *name, char *err, size_t
     errno = 0;
     double v = strtod(buf, &endp);
     if (k == 0 || k >= sizeof buf || *endp || errno == ERANGE || !isfinite(v) || fabs(v) > 1e6)
-        return fail(err, errlen, "%s:%d:%d: '%s' is not a number within +-1e6", name, c->line,
+        return msg_fail(err, errlen, "%s:%d:%d: '%s' is not a number within +-1e6", name, c->line,
                     c->col, buf);
     *out = (float)v;
     c->col += (int)(q - c->p);
@@ -410,22 +400,22 @@ int scene_parse_matrix(float *out, int rows, int cols, const char *text, size_t 
     Cursor c = {text, text + len, 1, 1};
     for (int r = 0; r < rows; r++) {
         if (!cur_next_content_line(&c, r == 0))
-            return fail(err, errlen, "%s:%d:%d: expected %d rows of %d numbers, found %d rows",
+            return msg_fail(err, errlen, "%s:%d:%d: expected %d rows of %d numbers, found %d rows",
                         name, c.line, c.col, rows, cols, r);
         for (int k = 0; k < cols; k++) {
             cur_skip_blank(&c);
             if (at_line_end(&c))
-                return fail(err, errlen, "%s:%d:%d: row %d has %d numbers, expected %d", name,
+                return msg_fail(err, errlen, "%s:%d:%d: row %d has %d numbers, expected %d", name,
                             c.line, c.col, r + 1, k, cols);
             if (cur_number(&c, &out[(size_t)r * cols + k], name, err, errlen)) return -1;
         }
         cur_skip_blank(&c);
         if (!at_line_end(&c))
-            return fail(err, errlen, "%s:%d:%d: row %d has more than %d numbers", name, c.line,
+            return msg_fail(err, errlen, "%s:%d:%d: row %d has more than %d numbers", name, c.line,
                         c.col, r + 1, cols);
     }
     if (cur_next_content_line(&c, rows == 0))
-        return fail(err, errlen, "%s:%d:%d: more than the %d rows expected", name, c.line,
+        return msg_fail(err, errlen, "%s:%d:%d: more than the %d rows expected", name, c.line,
                     c.col, rows);
     return 0;
 }
@@ -449,11 +439,11 @@ int scene_parse_graph(int **edges, int *n_edges, int n, const char *text, size_t
             while (q < c.end && *q >= '0' && *q <= '9' && digits < 9) { v = v * 10 + (*q - '0'); q++; digits++; }
             if (!digits) {
                 free(e);
-                return fail(err, errlen, "%s:%d:%d: expected a node number (an edge is \"I J\")", name, c.line, c.col);
+                return msg_fail(err, errlen, "%s:%d:%d: expected a node number (an edge is \"I J\")", name, c.line, c.col);
             }
             if (v < 1 || v > n) {
                 free(e);
-                return fail(err, errlen, "%s:%d:%d: node %ld is outside 1..%d (the number of tokens)", name, c.line, c.col, v, n);
+                return msg_fail(err, errlen, "%s:%d:%d: node %ld is outside 1..%d (the number of tokens)", name, c.line, c.col, v, n);
             }
             node[k] = v;
             c.col += (int)(q - c.p);
@@ -462,16 +452,16 @@ int scene_parse_graph(int **edges, int *n_edges, int n, const char *text, size_t
         cur_skip_blank(&c);
         if (!at_line_end(&c)) {
             free(e);
-            return fail(err, errlen, "%s:%d:%d: unexpected text after the edge", name, c.line, c.col);
+            return msg_fail(err, errlen, "%s:%d:%d: unexpected text after the edge", name, c.line, c.col);
         }
         if (cnt == cap) {
             if (cnt >= ATTN_MAX_N * 64) {
                 free(e);
-                return fail(err, errlen, "%s:%d:1: more than %d edges", name, c.line, ATTN_MAX_N * 64);
+                return msg_fail(err, errlen, "%s:%d:1: more than %d edges", name, c.line, ATTN_MAX_N * 64);
             }
             cap = cap ? cap * 2 : 16;
             int *ne = realloc(e, sizeof(int) * 2 * (size_t)cap);
-            if (!ne) { free(e); return fail(err, errlen, "out of memory"); }
+            if (!ne) { free(e); return msg_fail(err, errlen, "out of memory"); }
             e = ne;
         }
         e[2 * cnt] = (int)node[0] - 1;
@@ -509,7 +499,7 @@ int scene_parse_weights(SceneTensors *p, const AttnScene *sh, const char *text, 
         else if (strcmp(word, "va") == 0) { dst = p->va; rows = 1; cols = da; }
         else if (strcmp(word, "Wo") == 0) { dst = p->wo; rows = H * dh; cols = dm; wants_head = 0; }
         else
-            return fail(err, errlen, "%s:%d:%d: expected a section (Wq H, Wk H, Wv H, Wa H, va H or Wo)", name, hline, hcol);
+            return msg_fail(err, errlen, "%s:%d:%d: expected a section (Wq H, Wk H, Wv H, Wa H, va H or Wo)", name, hline, hcol);
         per_head = (size_t)rows * cols;
         int head = 1;
         cur_skip_blank(&c);
@@ -519,31 +509,31 @@ int scene_parse_weights(SceneTensors *p, const AttnScene *sh, const char *text, 
             int m = 0;
             while (c.p + m < c.end && m < 15 && c.p[m] >= '0' && c.p[m] <= '9') { num[m] = c.p[m]; m++; }
             num[m] = 0;
-            if (!m) return fail(err, errlen, "%s:%d:%d: %s needs a head number 1..%d", name, c.line, c.col, word, H);
+            if (!m) return msg_fail(err, errlen, "%s:%d:%d: %s needs a head number 1..%d", name, c.line, c.col, word, H);
             if (parse_int(num, 1, H, &h))
-                return fail(err, errlen, "%s:%d:%d: head %s is outside 1..%d", name, c.line, c.col, num, H);
+                return msg_fail(err, errlen, "%s:%d:%d: head %s is outside 1..%d", name, c.line, c.col, num, H);
             head = (int)h;
             c.p += m;
             c.col += m;
             cur_skip_blank(&c);
         }
         if (!at_line_end(&c))
-            return fail(err, errlen, "%s:%d:%d: unexpected text after the section name", name, c.line, c.col);
+            return msg_fail(err, errlen, "%s:%d:%d: unexpected text after the section name", name, c.line, c.col);
         if (!dst)
-            return fail(err, errlen, "%s:%d:%d: %s is used only with --score additive", name, hline, hcol, word);
+            return msg_fail(err, errlen, "%s:%d:%d: %s is used only with --score additive", name, hline, hcol, word);
         dst += (size_t)(head - 1) * per_head;
         for (int r = 0; r < rows; r++) {
             if (!cur_next_content_line(&c, 0))
-                return fail(err, errlen, "%s:%d:%d: %s needs %d rows of %d numbers, found %d", name, c.line, c.col, word, rows, cols, r);
+                return msg_fail(err, errlen, "%s:%d:%d: %s needs %d rows of %d numbers, found %d", name, c.line, c.col, word, rows, cols, r);
             for (int q = 0; q < cols; q++) {
                 cur_skip_blank(&c);
                 if (at_line_end(&c))
-                    return fail(err, errlen, "%s:%d:%d: row %d of %s has %d numbers, expected %d", name, c.line, c.col, r + 1, word, q, cols);
+                    return msg_fail(err, errlen, "%s:%d:%d: row %d of %s has %d numbers, expected %d", name, c.line, c.col, r + 1, word, q, cols);
                 if (cur_number(&c, &dst[(size_t)r * cols + q], name, err, errlen)) return -1;
             }
             cur_skip_blank(&c);
             if (!at_line_end(&c))
-                return fail(err, errlen, "%s:%d:%d: row %d of %s has more than %d numbers", name, c.line, c.col, r + 1, word, cols);
+                return msg_fail(err, errlen, "%s:%d:%d: row %d of %s has more than %d numbers", name, c.line, c.col, r + 1, word, cols);
         }
     }
     return 0;
@@ -560,7 +550,7 @@ static char *read_file(const char *path, const char *base_dir, size_t *len, char
     else snprintf(full, fulllen, "%s", path);
     FILE *f = fopen(full, "rb");
     if (!f) {
-        fail(err, errlen, "%s: %s", full, strerror(errno));
+        msg_fail(err, errlen, "%s: %s", full, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, n = 0;
@@ -571,7 +561,7 @@ static char *read_file(const char *path, const char *base_dir, size_t *len, char
             if (cap >= SCENE_MAX_FILE) {
                 free(buf);
                 fclose(f);
-                fail(err, errlen, "%s: larger than the limit of %d MB", full, SCENE_MAX_FILE >> 20);
+                msg_fail(err, errlen, "%s: larger than the limit of %d MB", full, SCENE_MAX_FILE >> 20);
                 return NULL;
             }
             char *nb = realloc(buf, cap * 2);
@@ -587,7 +577,7 @@ static char *read_file(const char *path, const char *base_dir, size_t *len, char
     fclose(f);
     if (!buf || bad) {
         free(buf);
-        fail(err, errlen, "%s: %s", full, buf ? "read error" : "out of memory");
+        msg_fail(err, errlen, "%s: %s", full, buf ? "read error" : "out of memory");
         return NULL;
     }
     buf[n] = 0;
@@ -609,7 +599,7 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
     s->wave = NULL;
     s->wave_n = s->wave_rate = s->frame_len = s->frame_hop = 0;
     if (sp->audio) {
-        if (!sp->features) return fail(err, errlen, "%s: the sound was not read (aud_scene_load reads sounds)", sp->audio);
+        if (!sp->features) return msg_fail(err, errlen, "%s: the sound was not read (aud_scene_load reads sounds)", sp->audio);
         s->n = sp->pic_labels.n;
         s->tokens = (const char *const *)sp->pic_labels.text;
         s->features = sp->features;
@@ -620,7 +610,7 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
         s->frame_len = sp->frame_len;
         s->frame_hop = sp->frame_hop;
     } else if (sp->image) {
-        if (!sp->features) return fail(err, errlen, "%s: the picture was not read (img_scene_load reads pictures)", sp->image);
+        if (!sp->features) return msg_fail(err, errlen, "%s: the picture was not read (img_scene_load reads pictures)", sp->image);
         s->n = sp->pic_labels.n;
         s->tokens = (const char *const *)sp->pic_labels.text;
         s->features = sp->features;
@@ -651,7 +641,7 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
     } else {
         const char *text = sp->text ? sp->text : "";
         if (tok_split(&sp->toks, text, strlen(text), tokerr, sizeof tokerr)) {
-            fail(err, errlen, "--text: %s", tokerr);
+            msg_fail(err, errlen, "--text: %s", tokerr);
             return -2;
         }
         s->n = sp->toks.n;
@@ -670,7 +660,7 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
         if (!buf) return -1;
         sp->vectors = malloc(sizeof(float) * (size_t)n * dm);
         int r = sp->vectors ? scene_parse_matrix(sp->vectors, n, dm, buf, len, full, err, errlen)
-                            : fail(err, errlen, "out of memory");
+                            : msg_fail(err, errlen, "out of memory");
         free(buf);
         if (r) return -1;
         s->vectors = sp->vectors;
@@ -682,9 +672,9 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
         size_t len;
         if (!sp->mask_file) {
             if (s->mask == ATTN_MASK_GRAPH)
-                fail(err, errlen, "--mask: the graph mask needs a graph input (--graph) or a file (graph:FILE)");
+                msg_fail(err, errlen, "--mask: the graph mask needs a graph input (--graph) or a file (graph:FILE)");
             else
-                fail(err, errlen, "--mask: the custom mask needs a file (custom:FILE)");
+                msg_fail(err, errlen, "--mask: the custom mask needs a file (custom:FILE)");
             return -2;
         }
         char *buf = read_file(sp->mask_file, base_dir, &len, full, sizeof full, err, errlen);
@@ -698,10 +688,10 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
             float *m = malloc(sizeof(float) * (size_t)n * n);
             sp->mask_matrix = malloc((size_t)n * n);
             r = m && sp->mask_matrix ? scene_parse_matrix(m, n, n, buf, len, full, err, errlen)
-                                     : fail(err, errlen, "out of memory");
+                                     : msg_fail(err, errlen, "out of memory");
             for (size_t c = 0; r == 0 && c < (size_t)n * n; c++) {
                 if (m[c] != 0.0f && m[c] != 1.0f) {
-                    r = fail(err, errlen, "%s: entry (%zu, %zu) is %g; a mask holds only 0 and 1",
+                    r = msg_fail(err, errlen, "%s: entry (%zu, %zu) is %g; a mask holds only 0 and 1",
                              full, c / (size_t)n + 1, c % (size_t)n + 1, (double)m[c]);
                     break;
                 }
@@ -722,7 +712,7 @@ int scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen)
         size_t hd = (size_t)dm * dh, add = s->score == ATTN_SCORE_ADDITIVE;
         size_t total = 3 * H * hd + (size_t)H * dh * dm + add * ((size_t)H * 2 * dh * da + (size_t)H * da);
         sp->params = malloc(sizeof(float) * total);
-        if (!sp->params) return fail(err, errlen, "out of memory");
+        if (!sp->params) return msg_fail(err, errlen, "out of memory");
         SceneTensors t;
         t.wq = sp->params;
         t.wk = t.wq + H * hd;
@@ -765,7 +755,7 @@ int scene_cross_load(SceneSpec *sp, const char *base_dir, CrossScene *out, char 
     cross_pair_free(&sp->cross_pair);
     if (!strchr(sp->cross, '/') && !strchr(sp->cross, '.')) {
         if (cross_preset(out, sp->cross) == 0) return 0;
-        return fail(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s, or a pair FILE)", sp->cross,
+        return msg_fail(err, errlen, "--cross: unknown sentence pair '%s' (allowed: %s, or a pair FILE)", sp->cross,
                     cross_preset_names());
     }
     size_t len;

@@ -1,6 +1,7 @@
 /* img.c: pictures for attention: loading through stb_image with size limits checked before
  * decoding, the example pictures drawn in plain C, box/nearest resizing, and tokenisation. */
 #include "img.h"
+#include "../engine/msg.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,17 +12,6 @@
 #include <sys/stat.h>
 
 #include <stb_image.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---------------------------------------------------------------- loading */
 
@@ -53,8 +43,8 @@ static int png_header_size(const unsigned char *d, size_t len, unsigned long *w,
 static int size_error(const char *name, unsigned long w, unsigned long h, char *err, size_t errlen)
 {
     if (w == 0 || h == 0)
-        return fail(err, errlen, "%s: the picture is %lu x %lu pixels, it has none", name, w, h);
-    return fail(err, errlen, "%s: %lu x %lu pixels is larger than the limit of %d a side", name, w, h,
+        return msg_fail(err, errlen, "%s: the picture is %lu x %lu pixels, it has none", name, w, h);
+    return msg_fail(err, errlen, "%s: %lu x %lu pixels is larger than the limit of %d a side", name, w, h,
                 IMG_MAX_SIDE);
 }
 
@@ -64,12 +54,12 @@ int img_load_memory(ImgRGB *out, const unsigned char *data, size_t len, const ch
     out->w = out->h = 0;
     out->rgb = NULL;
     if (!name) name = "picture";
-    if (!data || len == 0) return fail(err, errlen, "%s: empty file (0 bytes), not a picture", name);
+    if (!data || len == 0) return msg_fail(err, errlen, "%s: empty file (0 bytes), not a picture", name);
     if (len > IMG_MAX_FILE)
-        return fail(err, errlen, "%s: %zu bytes is larger than the limit of %d MB", name, len,
+        return msg_fail(err, errlen, "%s: %zu bytes is larger than the limit of %d MB", name, len,
                     IMG_MAX_FILE >> 20);
     if (!known_format(data, len))
-        return fail(err, errlen, "%s: not a picture attnlab can read (PNG, JPEG, BMP or GIF): %s", name,
+        return msg_fail(err, errlen, "%s: not a picture attnlab can read (PNG, JPEG, BMP or GIF): %s", name,
                     "unknown image type");
 
     unsigned long pw, ph;
@@ -80,9 +70,9 @@ int img_load_memory(ImgRGB *out, const unsigned char *data, size_t len, const ch
     if (!stbi_info_from_memory(data, (int)len, &w, &h, &comp)) {
         const char *why = stbi_failure_reason();
         if (why && strcmp(why, "too large") == 0)
-            return fail(err, errlen, "%s: larger than the limit of %d a side (stb_image: too large)", name,
+            return msg_fail(err, errlen, "%s: larger than the limit of %d a side (stb_image: too large)", name,
                         IMG_MAX_SIDE);
-        return fail(err, errlen, "%s: not a picture attnlab can read (PNG, JPEG, BMP or GIF): %s", name,
+        return msg_fail(err, errlen, "%s: not a picture attnlab can read (PNG, JPEG, BMP or GIF): %s", name,
                     why ? why : "unknown error");
     }
     if (w <= 0 || h <= 0 || w > IMG_MAX_SIDE || h > IMG_MAX_SIDE)
@@ -92,7 +82,7 @@ int img_load_memory(ImgRGB *out, const unsigned char *data, size_t len, const ch
     unsigned char *px = stbi_load_from_memory(data, (int)len, &dw, &dh, &comp, 3);
     if (!px) {
         const char *why = stbi_failure_reason();
-        return fail(err, errlen, "%s: could not decode the picture, it may be damaged or cut short (%s)",
+        return msg_fail(err, errlen, "%s: could not decode the picture, it may be damaged or cut short (%s)",
                     name, why ? why : "unknown error");
     }
     if (dw <= 0 || dh <= 0 || dw > IMG_MAX_SIDE || dh > IMG_MAX_SIDE) {
@@ -104,7 +94,7 @@ int img_load_memory(ImgRGB *out, const unsigned char *data, size_t len, const ch
     out->rgb = malloc(bytes);
     if (!out->rgb) {
         stbi_image_free(px);
-        return fail(err, errlen, "%s: out of memory for %d x %d pixels", name, dw, dh);
+        return msg_fail(err, errlen, "%s: out of memory for %d x %d pixels", name, dw, dh);
     }
     memcpy(out->rgb, px, bytes);
     stbi_image_free(px);
@@ -118,16 +108,16 @@ int img_load(ImgRGB *out, const char *path, char *err, size_t errlen)
     out->w = out->h = 0;
     out->rgb = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (!f) return msg_fail(err, errlen, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             fclose(f);
-            return fail(err, errlen, "%s: is a directory, not a picture", path);
+            return msg_fail(err, errlen, "%s: is a directory, not a picture", path);
         }
         if (S_ISREG(st.st_mode) && st.st_size > IMG_MAX_FILE) {
             fclose(f);
-            return fail(err, errlen, "%s: %lld bytes is larger than the limit of %d MB", path,
+            return msg_fail(err, errlen, "%s: %lld bytes is larger than the limit of %d MB", path,
                         (long long)st.st_size, IMG_MAX_FILE >> 20);
         }
     }
@@ -150,14 +140,14 @@ int img_load(ImgRGB *out, const char *path, char *err, size_t errlen)
     }
     int bad = ferror(f), saved = errno;
     fclose(f);
-    if (!buf) return fail(err, errlen, "%s: out of memory reading the file", path);
+    if (!buf) return msg_fail(err, errlen, "%s: out of memory reading the file", path);
     if (too_big || n > IMG_MAX_FILE) {
         free(buf);
-        return fail(err, errlen, "%s: larger than the limit of %d MB", path, IMG_MAX_FILE >> 20);
+        return msg_fail(err, errlen, "%s: larger than the limit of %d MB", path, IMG_MAX_FILE >> 20);
     }
     if (bad) {
         free(buf);
-        return fail(err, errlen, "%s: %s", path, strerror(saved));
+        return msg_fail(err, errlen, "%s: %s", path, strerror(saved));
     }
     int rc = img_load_memory(out, buf, n, path, err, errlen);
     free(buf);
@@ -435,16 +425,16 @@ int img_tokens(float **features, int *n, int *d_feature, ImgTokens *info, const 
     *n = 0;
     *d_feature = 0;
     memset(info, 0, sizeof *info);
-    if (!img || !img->rgb || img->w < 1 || img->h < 1) return fail(err, errlen, "no picture to turn into tokens");
+    if (!img || !img->rgb || img->w < 1 || img->h < 1) return msg_fail(err, errlen, "no picture to turn into tokens");
     int P = 1;
     if (mode == IMG_PATCHES) {
         if (patch < 1 || patch > 64)
-            return fail(err, errlen, "patch size %d is outside 1..64", patch);
+            return msg_fail(err, errlen, "patch size %d is outside 1..64", patch);
         P = patch;
     } else if (mode != IMG_PIXELS) {
-        return fail(err, errlen, "unknown token mode %d", (int)mode);
+        return msg_fail(err, errlen, "unknown token mode %d", (int)mode);
     }
-    if (max_side < 1) return fail(err, errlen, "max_side %d: at least 1 token a side is needed", max_side);
+    if (max_side < 1) return msg_fail(err, errlen, "max_side %d: at least 1 token a side is needed", max_side);
 
     /* shrink, keeping proportions, so neither side exceeds max_side * P pixels */
     long long limit = (long long)max_side * P;
@@ -463,19 +453,19 @@ int img_tokens(float **features, int *n, int *d_feature, ImgTokens *info, const 
     int gw = rw / P, gh = rh / P;
     if (gw < 1 || gh < 1) {
         if (rw != img->w || rh != img->h)
-            return fail(err, errlen, "%d x %d pixels shrunk to %d x %d (max_side %d) is smaller than one patch of %d x %d",
+            return msg_fail(err, errlen, "%d x %d pixels shrunk to %d x %d (max_side %d) is smaller than one patch of %d x %d",
                         img->w, img->h, rw, rh, max_side, P, P);
-        return fail(err, errlen, "%d x %d pixels is smaller than one patch of %d x %d", rw, rh, P, P);
+        return msg_fail(err, errlen, "%d x %d pixels is smaller than one patch of %d x %d", rw, rh, P, P);
     }
     long long tokens = (long long)gw * gh;
     if (tokens > IMG_MAX_TOKENS)
-        return fail(err, errlen, "%lld tokens (%d x %d) is more than the limit of %d; lower max_side%s",
+        return msg_fail(err, errlen, "%lld tokens (%d x %d) is more than the limit of %d; lower max_side%s",
                     tokens, gw, gh, IMG_MAX_TOKENS, mode == IMG_PATCHES ? " or use larger patches" : "");
 
     ImgRGB sized = *img;
     int resized = rw != img->w || rh != img->h;
     if (resized && img_resize(&sized, img, rw, rh))
-        return fail(err, errlen, "out of memory resizing %d x %d to %d x %d", img->w, img->h, rw, rh);
+        return msg_fail(err, errlen, "out of memory resizing %d x %d to %d x %d", img->w, img->h, rw, rh);
 
     /* crop to whole patches, taking the extra pixels evenly from both sides */
     int uw = gw * P, uh = gh * P, x0 = (rw - uw) / 2, y0 = (rh - uh) / 2;
@@ -485,7 +475,7 @@ int img_tokens(float **features, int *n, int *d_feature, ImgTokens *info, const 
         free(f);
         if (resized) img_free(&sized);
         memset(info, 0, sizeof *info);
-        return fail(err, errlen, "out of memory for %lld tokens of %d numbers", tokens, d);
+        return msg_fail(err, errlen, "out of memory for %lld tokens of %d numbers", tokens, d);
     }
     for (int y = 0; y < uh; y++)
         memcpy(info->view.rgb + (size_t)y * uw * 3, sized.rgb + ((size_t)(y0 + y) * rw + x0) * 3, (size_t)uw * 3);
