@@ -118,6 +118,8 @@ void cli_print_export_help(FILE *f)
         "                      (default weights)\n"
         "  --head N            head shown by per-head views, 1-based (default 1)\n"
         "  --layer N           the Transformer block shown by --view block, 1-based (default 1)\n"
+        "  --decode-step N|all --view cross decodes target steps 1..N, building step N's\n"
+        "                      context term by term (default all: every step at once)\n"
         "  --query N           the query token of the picture and graph views, 1-based (a\n"
         "                      picture's patches row by row); --query-patch N says the same\n"
         "                      (default 1)\n"
