@@ -392,6 +392,51 @@ static void graph_examples_export_and_round_trip_through_scene_files(void)
     EXPECT_HAS(mk, "graph");
 }
 
+/* ---------------------------------------------------------------- sentence pairs */
+
+static void pair_file_exports_json_and_refuses_a_bad_one(void)
+{
+    HarnessBox b;
+    BOX(&b, "pair");
+    char pair[900], json[900], bad[900], png[900];
+    snprintf(pair, sizeof pair, "%s", harness_path(&b, "es.pair"));
+    snprintf(json, sizeof json, "%s", harness_path(&b, "es.json"));
+    snprintf(bad, sizeof bad, "%s", harness_path(&b, "bad.pair"));
+    snprintf(png, sizeof png, "%s", harness_path(&b, "bad.png"));
+    if (!harness_write(__FILE__, __LINE__, pair,
+                       "source the 2 0 0\nsource red 0 2 0.2\nsource house 0 0.2 2\n"
+                       "target la 1.8 0 0.3\ntarget casa 0.2 0.3 1.9\ntarget roja 0 1.9 0.3\n"))
+        return;
+    ATTNLAB(&b, "export", "--view", "cross", "--cross", pair, "--cross-score", "general", "--format", "json", "--out", json);
+    EXPECT_EXIT(0);
+    char *text = harness_slurp(json, NULL);
+    EXPECT(text != NULL);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    EXPECT(root != NULL);
+    cJSON *fmt = cJSON_GetObjectItem(root, "format"), *src = cJSON_GetObjectItem(root, "source");
+    cJSON *w = cJSON_GetObjectItem(root, "weights");
+    char f[32] = "", third[32] = "";
+    if (cJSON_IsString(fmt)) snprintf(f, sizeof f, "%s", fmt->valuestring);
+    cJSON *s2 = cJSON_GetArrayItem(src, 2);
+    if (cJSON_IsString(s2)) snprintf(third, sizeof third, "%s", s2->valuestring);
+    /* "casa" (target 2) looks at "house" (source 3) most */
+    cJSON *row = cJSON_GetArrayItem(w, 1);
+    double w0 = cJSON_GetArrayItem(row, 0) ? cJSON_GetArrayItem(row, 0)->valuedouble : 1;
+    double w2 = cJSON_GetArrayItem(row, 2) ? cJSON_GetArrayItem(row, 2)->valuedouble : 0;
+    int has_w = cJSON_GetObjectItem(root, "W") != NULL;
+    cJSON_Delete(root);
+    EXPECT_STR(f, "attnlab-cross");
+    EXPECT_STR(third, "house");
+    EXPECT(w2 > w0);
+    EXPECT(has_w);
+    if (!harness_write(__FILE__, __LINE__, bad, "source a 1 2\ntarget b 1\n")) return;
+    ATTNLAB(&b, "export", "--view", "cross", "--cross", bad, "--out", png);
+    EXPECT_EXIT(1);
+    EXPECT_HAS(harness_last.err, "bad.pair:2:");
+    EXPECT(!harness_exists(png));
+}
+
 /* ---------------------------------------------------------------- the window */
 
 static void dropping_a_sound_and_a_graph_on_the_window(void)
@@ -432,6 +477,7 @@ void suite_speech(void)
     RUN(export_audio_json_and_speech_png);
     RUN(graph_file_gives_tokens_features_and_mask);
     RUN(graph_examples_export_and_round_trip_through_scene_files);
+    RUN(pair_file_exports_json_and_refuses_a_bad_one);
     RUN(dropping_a_sound_and_a_graph_on_the_window);
     harness_free();
 }
