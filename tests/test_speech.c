@@ -285,6 +285,25 @@ static void export_audio_json_and_speech_png(void)
     stbi_image_free(im.px);
     EXPECT_INT(w, (int)SPEECHFIG_W);
     EXPECT_INT(h, (int)SPEECHFIG_H);
+    /* the sound itself as a WAV file, which reads back to the same samples and frames */
+    char wav[900];
+    snprintf(wav, sizeof wav, "%s", harness_path(&b, "speech.wav"));
+    ATTNLAB(&b, "export", "--audio", "example:speech", "--format", "wav", "--out", wav);
+    EXPECT_EXIT(0);
+    AudClip saved, made;
+    char aerr[300];
+    EXPECT_MSG(aud_load_wav(&saved, wav, aerr, sizeof aerr) == 0, "%s", aerr);
+    EXPECT(aud_synth(&made, "speech", aerr, sizeof aerr) == 0);
+    int same_len = saved.n == made.n && saved.rate == made.rate;
+    double worst = 0;
+    for (int i = 0; same_len && i < made.n; i++) worst = fmax(worst, fabs(saved.samples[i] - made.samples[i]));
+    aud_clip_free(&saved);
+    aud_clip_free(&made);
+    EXPECT(same_len);
+    EXPECT_MSG(worst <= 1.0 / 32768 + 1e-7, "16-bit round trip differs by %g", worst);
+    ATTNLAB(&b, "export", "--text", "no sound here", "--format", "wav", "--out", wav);
+    EXPECT_EXIT(2);
+    EXPECT_HAS(harness_last.err, "--audio");
     /* a file that is not a sound: exit 1 naming it, nothing written */
     char bad[900], out[900];
     snprintf(bad, sizeof bad, "%s", harness_path(&b, "bad.wav"));

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "export.h"
 #include "player.h"
+#include "../audio/audio.h"
 #include "../audio/audscene.h"
 
 #include <errno.h>
@@ -133,7 +134,7 @@ void cli_print_export_help(FILE *f)
         "  --cell PX           cell size in pixels before scaling, 2..200 (default: by size)\n"
         "\n"
         "output:\n"
-        "  --format png|json|csv   (default png)\n"
+        "  --format png|json|csv|wav  (default png); wav writes the scene's sound itself\n"
         "  --matrix NAME       the matrix a CSV holds: %s\n"
         "                      (default: the view's matrix, weights for --view weights)\n"
         "  --out PATH          file to write, '-' for standard output (default\n"
@@ -197,7 +198,8 @@ static int set_option(CliCommand *c, const char *key, const char *v, char *err, 
         if (strcmp(v, "png") == 0) c->format = CLI_PNG;
         else if (strcmp(v, "json") == 0) c->format = CLI_JSON;
         else if (strcmp(v, "csv") == 0) c->format = CLI_CSV;
-        else return usage(err, errlen, "--format: unknown format '%s' (allowed: png|json|csv)", v);
+        else if (strcmp(v, "wav") == 0) c->format = CLI_WAV;
+        else return usage(err, errlen, "--format: unknown format '%s' (allowed: png|json|csv|wav)", v);
     } else if (strcmp(key, "matrix") == 0) {
         size_t i;
         for (i = 0; i < sizeof matrices / sizeof matrices[0]; i++)
@@ -387,6 +389,24 @@ int cli_run(CliCommand *c, FILE *out, FILE *errs)
     if (lr) {
         fprintf(errs, "attnlab: %s\n", err);
         return lr == -2 ? CLI_USAGE : CLI_FAILED;
+    }
+    if (c->format == CLI_WAV) {
+        /* the sound itself, as 16-bit WAV: the synthesised examples saved for other tools */
+        if (!c->spec.audio || !c->spec.wave) {
+            fprintf(errs, "attnlab: --format wav writes the scene's sound: name one with --audio (e.g. example:speech)\n");
+            return CLI_USAGE;
+        }
+        if (!c->out || strcmp(c->out, "-") == 0) {
+            fprintf(errs, "attnlab: --format wav writes a file: name it with --out\n");
+            return CLI_USAGE;
+        }
+        AudClip clip = {c->spec.wave, c->spec.wave_n, c->spec.wave_rate};
+        if (aud_write_wav(&clip, c->out, err, sizeof err)) {
+            fprintf(errs, "attnlab: %s\n", err);
+            return CLI_FAILED;
+        }
+        if (!c->quiet) fprintf(out, "wrote %s (%.2f s at %d Hz)\n", c->out, (double)clip.n / clip.rate, clip.rate);
+        return CLI_OK;
     }
     if (c->fig.head >= c->spec.scene.heads) {
         fprintf(errs, "attnlab: --head: %d is outside 1..%d (the number of heads)\n", c->fig.head + 1, c->spec.scene.heads);

@@ -12,7 +12,7 @@
 #define ATTNLAB_VERSION "0.1.0"
 
 typedef enum { CLI_HELP, CLI_VERSION, CLI_EXPORT, CLI_EXPORT_HELP, CLI_CHECK } CliKind;
-typedef enum { CLI_PNG, CLI_JSON, CLI_CSV } CliFormat;
+typedef enum { CLI_PNG, CLI_JSON, CLI_CSV, CLI_WAV } CliFormat; /* WAV: the scene's sound itself */
 
 typedef struct {
     CliKind kind;
