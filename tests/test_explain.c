@@ -58,7 +58,7 @@ static char buf[4096];
 /* explains one cell into buf; returns the line count */
 static int ex(const AttnTrace *t, FigQuantity q, int head, int row, int col)
 {
-    FigHit hit = {q, head, row, col, 0};
+    FigHit hit = {q, head, row, col, 0, 0};
     return explain_cell(buf, sizeof buf, t, &hit);
 }
 
@@ -775,7 +775,7 @@ static void test_truncation(void)
     char full[4096], small[4096];
     FigQuantity qs[] = {FQ_PE, FQ_Q, FQ_SCORES, FQ_SCALED, FQ_MASK, FQ_WEIGHTS, FQ_OUT, FQ_WO};
     for (size_t k = 0; k < sizeof qs / sizeof *qs; k++) {
-        FigHit hit = {qs[k], 1, 2, 3, 0};
+        FigHit hit = {qs[k], 1, 2, 3, 0, 0};
         int lines = explain_cell(full, sizeof full, &t, &hit);
         EXPECT_INT(lines, 3);
         EXPECT(valid_utf8(full));
@@ -796,7 +796,7 @@ static void test_truncation(void)
         EXPECT_STR(small, full);
     }
     small[0] = 'x';
-    FigHit hit = {FQ_A, 0, 0, 0, 0};
+    FigHit hit = {FQ_A, 0, 0, 0, 0, 0};
     EXPECT_INT(explain_cell(small, 0, &t, &hit), 0);
     EXPECT(small[0] == 'x'); /* len 0: nothing is written */
     attn_trace_free(&t);
@@ -815,7 +815,7 @@ static void cross_cells_recompute_from_their_own_numbers(void)
     EXPECT_MSG(cross_forward(&t, &s, err, sizeof err) == 0, "%s", err);
     char text[1024], line[512];
 
-    FigHit hit = {FQ_CROSS, 0, 1, 2, 0}; /* "chat" attending to "cat" */
+    FigHit hit = {FQ_CROSS, 0, 1, 2, 0, 0}; /* "chat" attending to "cat" */
     EXPECT_INT(explain_cross(text, sizeof text, &t, &s, &hit), 3);
     line_of(line, sizeof line, text, 0, 0);
     EXPECT_MSG(strstr(line, "\"chat\"") && strstr(line, "\"cat\""), "line 1: %s", line);

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test.h"
 #include "harness.h"
+#include "../src/app/explain.h"
 #include "../src/app/export.h"
 #include "../src/app/scenefile.h"
 #include "../src/audio/audio.h"
@@ -198,6 +199,17 @@ static void compare_view_shows_full_attention_from_the_unmasked_trace(void)
     int panels = lay.n;
     float x = 0, y = 0, size = 0;
     int ok = fig_layout_cell(&lay, 1, 0, 5, &x, &y, &size);
+    /* hovering it finds full attention's weight, a cell of the unmasked trace */
+    FigHit hit;
+    memset(&hit, 0, sizeof hit);
+    int hit_ok = ok && fig_layout_hit(&lay, x + size / 2, y + size / 2, &hit) && hit.q == FQ_WEIGHTS && hit.unmasked &&
+                 hit.row == 0 && hit.col == 5;
+    char text[1024] = "";
+    int lines = hit_ok ? explain_cell(text, sizeof text, &full, &hit) : 0;
+    FigHit masked_hit;
+    float mx = 0, my = 0, ms = 0;
+    int masked_ok = fig_layout_cell(&lay, 2, 0, 5, &mx, &my, &ms) && fig_layout_hit(&lay, mx + ms / 2, my + ms / 2, &masked_hit) &&
+                    !masked_hit.unmasked && masked_hit.q == FQ_WEIGHTS;
     unsigned char px[4] = {0};
     if (ok) {
         SDL_LockSurface(s);
@@ -216,6 +228,10 @@ static void compare_view_shows_full_attention_from_the_unmasked_trace(void)
     scene_spec_free(&sp);
     EXPECT_INT(panels, 3);
     EXPECT(ok);
+    EXPECT(hit_ok);
+    EXPECT(masked_ok);
+    EXPECT(lines > 0);
+    EXPECT_MSG(strstr(text, "masked") == NULL, "full attention's cell explained as masked: %s", text);
     EXPECT_MSG(abs(px[0] - want.r) <= 6 && abs(px[1] - want.g) <= 6 && abs(px[2] - want.b) <= 6,
                "full attention's cell is (%d,%d,%d), its weight's colour (%d,%d,%d)", px[0], px[1], px[2], want.r,
                want.g, want.b);

@@ -631,8 +631,7 @@ static void build(Fig *f, Ren *ren, const AttnTrace *t, const FigOptions *o)
     for (int i = 0; i < f->n; i++) {
         Panel *p = &f->p[i];
         if (p->rows == 0) p->rows = n;
-        /* a panel of another trace has no explanation from this one */
-        p->q = p->src ? FQ_NONE : p->pic ? FQ_PATCH : p->data ? FQ_BLOCK : quantity_of(p->get);
+        p->q = p->pic ? FQ_PATCH : p->data ? FQ_BLOCK : quantity_of(p->get);
         /* token axes follow the zoom: rows are queries (or tokens), columns of N x N
          * panels are keys */
         int tok_rows = p->lbl_row == LBL_TOKEN || p->lbl_row == LBL_POS;
@@ -1224,6 +1223,7 @@ static void keep_layout(const Fig *f, FigLayout *lay, float x, float y)
         b->q = p->q;
         b->head = p->head;
         b->flip = p->flip;
+        b->unmasked = p->src != NULL;
         b->mx = p->mx;
         b->my = p->my;
         b->rows = p->flip ? p->cn : p->rn;
@@ -1412,6 +1412,7 @@ int fig_layout_hit(const FigLayout *lay, float x, float y, FigHit *hit)
         hit->q = b->q;
         hit->head = b->head;
         hit->panel = i;
+        hit->unmasked = b->unmasked;
         hit->row = b->r0 + (b->flip ? c : r);
         hit->col = b->c0 + (b->flip ? r : c);
         if (b->q == FQ_PATCH) hit->row = hit->col = hit->row * b->data_cols + hit->col; /* the patch's token */

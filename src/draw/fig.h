@@ -81,6 +81,7 @@ typedef struct {
     int head;   /* 0-based */
     int row, col;
     int panel;  /* index of the panel within its figure */
+    int unmasked; /* the cell is FigOptions.unmasked's (the compare view's full attention) */
 } FigHit;
 
 /* "inputs", "qkv", ... and back; fig_view_names lists them joined by '|'. */
@@ -116,6 +117,7 @@ typedef struct {
     int r0, c0;            /* the first data row and column drawn */
     int data_rows, data_cols;
     float cw, ch;          /* cells of cw x ch logical pixels; 0: squares of FigLayout.cell */
+    int unmasked;          /* the panel shows FigOptions.unmasked, not the figure's trace */
 } FigPanelBox;
 
 typedef struct {

@@ -642,6 +642,9 @@ static void draw_tooltip(Ren *ren, const App *app, float w, float h, const Look 
         lines = 3;
     } else if (hit.q == FQ_CROSS) {
         lines = app->have_cross ? explain_cross(text, sizeof text, &app->cross, &app->cross_scene, &hit) : 0;
+    } else if (hit.unmasked) {
+        /* the compare view's full attention: the same scene computed without its mask */
+        lines = app->have_unmasked ? explain_cell(text, sizeof text, &app->unmasked, &hit) : 0;
     } else {
         lines = explain_cell(text, sizeof text, &app->trace, &hit);
     }
