@@ -300,7 +300,7 @@ static void missing_or_corrupt_picture_keeps_the_message(void)
     EXPECT_INT(r, -2);
     EXPECT_HAS(err, "unicorn");
     for (int i = 0; img_example_names[i]; i++) EXPECT_HAS(err, img_example_names[i]);
-    EXPECT_HAS(err, "example:ducks|shapes|gradient|tiny");
+    EXPECT_HAS(err, "example:ducks|example:shapes|example:gradient|example:tiny");
 }
 
 /* ---------------------------------------------------------------- the engine on a picture */

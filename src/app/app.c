@@ -69,6 +69,19 @@ FigView app_tab_view(AppTab t)
     }
 }
 
+FigOptions app_figure(const App *app, FigView view)
+{
+    FigOptions o = app->fig;
+    o.view = view;
+    o.query = app->query;
+    o.block = app->have_block ? &app->block : NULL;
+    o.unmasked = app->have_unmasked ? &app->unmasked : NULL;
+    o.cross = app->have_cross ? &app->cross : NULL;
+    o.cross_src = app->cross_scene.src_words;
+    o.cross_tgt = app->cross_scene.tgt_words;
+    return o;
+}
+
 static const struct {
     const char *name, *key;
 } fields[FIELD_COUNT] = {

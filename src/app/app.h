@@ -189,6 +189,11 @@ const char *app_field_key(AppField f);
 const char *app_tab_name(AppTab t);
 FigView app_tab_view(AppTab t); /* the figure a tab shows (for fig tabs) */
 
+/* The options a figure of the App is drawn with: the display settings, the query, and
+ * borrowed pointers to what the App has computed besides the trace (the Transformer blocks,
+ * the unmasked trace, encoder-decoder attention and its words). */
+FigOptions app_figure(const App *app, FigView view);
+
 /* The caption of a step of the step-through: a title line and a sentence with the live
  * numbers of the current query. */
 void app_step_caption(const App *app, int step, char *title, size_t tlen, char *body, size_t blen);

@@ -112,15 +112,8 @@ static void export_view(Win *w)
         else app_status(app, 0, "exported the window to %s", path);
         return;
     }
-    FigOptions o = app->fig;
-    o.view = (FigView)view;
+    FigOptions o = app_figure(app, (FigView)view);
     o.cell = 0;
-    o.query = app->query;
-    o.block = app->have_block ? &app->block : NULL;
-    o.unmasked = app->have_unmasked ? &app->unmasked : NULL;
-    o.cross = app->have_cross ? &app->cross : NULL;
-    o.cross_src = app->cross_scene.src_words;
-    o.cross_tgt = app->cross_scene.tgt_words;
     o.compact = 0;
     snprintf(stem, sizeof stem, "attnlab-%s-head%d", fig_view_name(o.view), o.head + 1);
     int pw, ph;
@@ -136,11 +129,9 @@ static void export_heads(Win *w)
     App *app = &w->app;
     char path[1200], err[600], stem[96], first[1200] = "";
     for (int h = 0; h < app->trace.heads; h++) {
-        FigOptions o = app->fig;
-        o.view = FIG_WEIGHTS;
+        FigOptions o = app_figure(app, FIG_WEIGHTS);
         o.head = h;
         o.cell = 0;
-        o.query = app->query;
         snprintf(stem, sizeof stem, "attnlab-weights-head%d", h + 1);
         if (app_export_path(stem, "png", path, sizeof path, err, sizeof err) ||
             export_png(path, &app->trace, &o, 2.0f, w->fonts, NULL, NULL, err, sizeof err)) {

@@ -489,11 +489,8 @@ int aud_synth(AudClip *out, const char *name, char *err, size_t errlen)
     for (int i = 0; name && aud_synth_names[i]; i++)
         if (strcmp(name, aud_synth_names[i]) == 0) which = i;
     if (which < 0) {
-        char known[128] = "";
-        for (int i = 0; aud_synth_names[i]; i++) {
-            size_t at = strlen(known);
-            snprintf(known + at, sizeof known - at, "%s%s", i ? ", " : "", aud_synth_names[i]);
-        }
+        char known[128];
+        msg_join(known, sizeof known, aud_synth_names, "");
         return msg_fail(err, errlen, "unknown sound \"%s\": the built-in sounds are %s", name ? name : "(none)", known);
     }
     static const int seconds[] = {3, 1, 2};

@@ -2,6 +2,7 @@
  * settings changed, then its frames' features, labels and samples go to scene_load. */
 #include "audscene.h"
 #include "audio.h"
+#include "../engine/msg.h"
 #include "../image/imgscene.h"
 
 #include <math.h>
@@ -41,12 +42,9 @@ static int read_sound(AudClip *clip, const SceneSpec *sp, const char *base_dir, 
     if (strncmp(sp->audio, "example:", 8) == 0) {
         char msg[300];
         if (aud_synth(clip, sp->audio + 8, msg, sizeof msg) == 0) return 0;
-        char names[200] = "";
-        for (int i = 0; aud_synth_names[i]; i++) {
-            strncat(names, aud_synth_names[i], sizeof names - strlen(names) - 2);
-            if (aud_synth_names[i + 1]) strncat(names, "|", sizeof names - strlen(names) - 1);
-        }
-        snprintf(err, errlen, "--audio: no example '%s' (allowed: example:%s)", sp->audio + 8, names);
+        char names[200];
+        msg_fail(err, errlen, "--audio: no example '%s' (allowed: %s)", sp->audio + 8,
+                 msg_join(names, sizeof names, aud_synth_names, "example:"));
         return -2;
     }
     char path[1100];

@@ -180,8 +180,7 @@ static void draw_step(Ren *ren, const App *app, UiRect area, UiLayout *lay, cons
     float remaining = area.y + area.h - y - PAD;
     if (step == STEP_MATRIX) {
         /* every query at once: the weights figure with the current query's row framed */
-        FigOptions o = app->fig;
-        o.view = FIG_WEIGHTS;
+        FigOptions o = app_figure(app, FIG_WEIGHTS);
         o.compact = 1;
         o.cell = fig_fit_cell(ren, t, &o, w, remaining);
         FigLayout *fl = &lay->figs[lay->n_figs];
@@ -415,14 +414,7 @@ static void draw_step(Ren *ren, const App *app, UiRect area, UiLayout *lay, cons
 
 static void draw_fig(Ren *ren, const App *app, FigView view, UiRect r, UiLayout *lay)
 {
-    FigOptions o = app->fig;
-    o.view = view;
-    o.query = app->query;
-    o.block = app->have_block ? &app->block : NULL;
-    o.unmasked = app->have_unmasked ? &app->unmasked : NULL;
-    o.cross = app->have_cross ? &app->cross : NULL;
-    o.cross_src = app->cross_scene.src_words;
-    o.cross_tgt = app->cross_scene.tgt_words;
+    FigOptions o = app_figure(app, view);
     o.compact = lay->n_figs > 0 || app->tab == TAB_OVERVIEW;
     if (view != FIG_WEIGHTS && view != FIG_SCORES && view != FIG_SCALED && view != FIG_MASK && view != FIG_HEADS) {
         o.k0 = o.kn = 0;

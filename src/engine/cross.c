@@ -103,14 +103,6 @@ void cross_pair_free(CrossPair *p)
     memset(p, 0, sizeof *p);
 }
 
-/* One line's word and numbers; the line is [s, e). */
-typedef struct {
-    int side;            /* 0 source, 1 target */
-    char word[64];
-    int n;               /* numbers on the line */
-    int line;
-} PairLine;
-
 static int pair_fail(CrossPair *p, char *err, size_t errlen, const char *name, int line, long col, const char *fmt, ...)
 {
     char msg[300];

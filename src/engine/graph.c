@@ -467,10 +467,7 @@ int graph_builtin(Graph *g, const char *name, char *err, size_t errlen)
     const char *text = graph_builtin_text(name);
     if (!text) {
         char known[128];
-        size_t m = 0;
-        for (int i = 0; graph_builtin_names[i] && m < sizeof known; i++)
-            m += (size_t)snprintf(known + m, sizeof known - m, "%s%s", i ? ", " : "",
-                                  graph_builtin_names[i]);
+        msg_join(known, sizeof known, graph_builtin_names, "");
         memset(g, 0, sizeof *g);
         return msg_fail(err, errlen, "unknown example graph '%s' (known: %s)", name ? name : "",
                     known);

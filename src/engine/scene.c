@@ -257,13 +257,9 @@ int scene_set(SceneSpec *sp, const char *key, const char *v, char *err, size_t e
     if (strcmp(key, "graph") == 0) {
         if (!*v) return msg_fail(err, errlen, "--graph: empty value (allowed: FILE|example:NAME|none)");
         if (strncmp(v, "example:", 8) == 0 && !graph_builtin_text(v + 8)) {
-            char names[160] = "";
-            for (int i = 0; graph_builtin_names[i]; i++) {
-                strncat(names, "example:", sizeof names - strlen(names) - 1);
-                strncat(names, graph_builtin_names[i], sizeof names - strlen(names) - 2);
-                if (graph_builtin_names[i + 1]) strncat(names, "|", sizeof names - strlen(names) - 1);
-            }
-            return msg_fail(err, errlen, "--graph: no example '%s' (allowed: FILE|%s|none)", v + 8, names);
+            char names[160];
+            return msg_fail(err, errlen, "--graph: no example '%s' (allowed: FILE|%s|none)", v + 8,
+                            msg_join(names, sizeof names, graph_builtin_names, "example:"));
         }
         if (set_str(&sp->graph, strcmp(v, "none") == 0 ? NULL : v)) return msg_fail(err, errlen, "out of memory");
         if (sp->graph) {

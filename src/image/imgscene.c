@@ -2,6 +2,7 @@
  * picture settings changed, then its features, grid and labels go to scene_load. */
 #include "imgscene.h"
 #include "img.h"
+#include "../engine/msg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +30,9 @@ int img_scene_load(SceneSpec *sp, const char *base_dir, char *err, size_t errlen
         if (strncmp(sp->image, "example:", 8) == 0) {
             r = img_example(&img, sp->image + 8);
             if (r) {
-                char names[200] = "";
-                for (int i = 0; img_example_names[i]; i++) {
-                    strncat(names, img_example_names[i], sizeof names - strlen(names) - 2);
-                    if (img_example_names[i + 1]) strncat(names, "|", sizeof names - strlen(names) - 1);
-                }
-                snprintf(err, errlen, "--image: no example '%s' (allowed: example:%s)", sp->image + 8, names);
+                char names[200];
+                msg_fail(err, errlen, "--image: no example '%s' (allowed: %s)", sp->image + 8,
+                         msg_join(names, sizeof names, img_example_names, "example:"));
                 return -2;
             }
         } else {
