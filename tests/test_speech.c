@@ -107,11 +107,11 @@ static void sound_errors_name_the_file_and_keep_nothing(void)
     r = aud_scene_load(&sp, NULL, err, sizeof err);
     EXPECT_INT(r, -2);
     EXPECT(strstr(err, "example:speech") != NULL);
-    /* a window longer than the sound */
+    /* a window as long as the sound: exactly one frame */
     EXPECT(scene_set(&sp, "audio", "example:tone", err, sizeof err) == 0);
     EXPECT(scene_set(&sp, "win-ms", "1000", err, sizeof err) == 0);
     EXPECT(scene_set(&sp, "hop-ms", "10", err, sizeof err) == 0);
-    EXPECT(aud_scene_load(&sp, NULL, err, sizeof err) == 0); /* exactly one frame */
+    EXPECT(aud_scene_load(&sp, NULL, err, sizeof err) == 0);
     EXPECT_INT(sp.scene.n, 1);
     scene_spec_free(&sp);
 }
@@ -478,9 +478,14 @@ static void dropping_a_sound_and_a_graph_on_the_window(void)
 {
     HarnessBox b;
     BOX(&b, "drop");
-    char wav[900], graph[900], script[4096];
+    char wav[900], graph[900], bad_png[900], bad_wav[900], script[4096];
     snprintf(wav, sizeof wav, "%s", harness_path(&b, "tone.wav"));
     snprintf(graph, sizeof graph, "%s", harness_path(&b, "square.graph"));
+    snprintf(bad_png, sizeof bad_png, "%s", harness_path(&b, "bad.png"));
+    snprintf(bad_wav, sizeof bad_wav, "%s", harness_path(&b, "bad.wav"));
+    if (!harness_write(__FILE__, __LINE__, bad_png, "not a picture") ||
+        !harness_write(__FILE__, __LINE__, bad_wav, "RIFF...."))
+        return;
     AudClip c;
     char err[300];
     EXPECT(aud_synth(&c, "tone", err, sizeof err) == 0);
@@ -493,10 +498,14 @@ static void dropping_a_sound_and_a_graph_on_the_window(void)
              "drop %s\nexpect tab speech\nexpect tokens 98\nshot %s\n"
              /* a hop of 12 ms (192 samples): 1 + (16000 - 400) / 192 frames */
              "key D\nexpect hop 12 ms (82)\nexpect tokens 82\n"
+             /* a picture that cannot be read keeps the sound */
+             "drop %s\nexpect tab speech\nexpect tokens 82\nexpect frame 25 ms\n"
+             "drop %s\nexpect tab graph\nexpect tokens 4\nexpect mask graph\n"
+             /* and a sound that cannot be read keeps the graph and its mask */
              "drop %s\nexpect tab graph\nexpect tokens 4\nexpect mask graph\n"
              /* Enter leaves the graph: the text is the input again, without the graph's mask */
              "key Return\nexpect tokens 4\nexpect mask none\nexpect editing 1\nquit\n",
-             wav, harness_path(&b, "speech.png"), graph);
+             wav, harness_path(&b, "speech.png"), bad_png, graph, bad_wav);
     REPLAY(&b, "drop.script", script);
     EXPECT_EXIT(0);
     EXPECT(harness_exists(harness_path(&b, "speech.png")));

@@ -195,53 +195,6 @@ void app_drop_edits(App *app)
     drop_mask_edit(app);
 }
 
-/* A sound dropped on the window (or named) becomes the input, its frames the tokens, shown
- * on the speech tab. Settings that suit frames are chosen where the scene has the text's
- * defaults: similar spectra attend to each other (identity weights, no positions) and a
- * window of ±10 frames truncates the attention. A sound that cannot be read leaves the
- * scene as it was. */
-static void open_sound(App *app, const char *path)
-{
-    SceneSpec *sp = &app->spec;
-    AttnScene keep = sp->scene;
-    char *old_audio = sp->audio, *old_image = sp->image, err[300];
-    sp->audio = sp->image = NULL;
-    if (scene_set(sp, "audio", path, err, sizeof err)) {
-        sp->audio = old_audio;
-        sp->image = old_image;
-        app_status(app, 1, "%s", err);
-        return;
-    }
-    AttnScene *s = &sp->scene;
-    if (s->weights == ATTN_WEIGHTS_RANDOM && !sp->weights_file) s->weights = ATTN_WEIGHTS_IDENTITY;
-    if (s->posenc == ATTN_PE_SINUSOIDAL || s->posenc == ATTN_PE_2D) s->posenc = ATTN_PE_NONE;
-    if (s->mask == ATTN_MASK_NONE) {
-        s->mask = ATTN_MASK_WINDOW;
-        s->mask_param = 10;
-    }
-    if (s->d_model < 16) s->d_model = 16;
-    if (s->d_head < 16) s->d_head = 16;
-    if (s->temperature == 1.0f) s->temperature = 0.15f;
-    app_drop_edits(app);
-    if (app_recompute(app) == 0) {
-        free(old_audio);
-        free(old_image);
-        app->tab = TAB_SPEECH;
-        app->query = 0;
-        app->lesson_on = 0;
-        app_status(app, 0, "%s: %s · click a frame to make it the query", path, sp->picture_note);
-        return;
-    }
-    char msg[sizeof app->status];
-    memcpy(msg, app->status, sizeof msg);
-    free(sp->audio);
-    sp->audio = old_audio;
-    sp->image = old_image;
-    sp->scene = keep;
-    app_recompute(app);
-    app_status(app, 1, "%s", msg);
-}
-
 /* The status line while the encoder-decoder tab decodes step by step. */
 static void decode_status(App *app)
 {
@@ -255,40 +208,75 @@ static void decode_status(App *app)
                st + 1, app->cross.n_tgt, w);
 }
 
-/* A graph file (.graph) dropped on the window becomes the input, shown on the graph tab
- * with its edges as the mask. A graph that cannot be read leaves the scene as it was. */
-static void open_graph(App *app, const char *path)
+/* Settings that suit an input where the scene still has the text's defaults. A picture:
+ * the picture preset (a colour head, a nearby head), 2-D positions, and room for the colour
+ * and both halves of the 2-D encoding. A sound: similar spectra attend to each other
+ * (identity weights, no positions, a sharper softmax) and a window of ±10 frames truncates
+ * the attention. */
+static void suit_picture(SceneSpec *sp)
+{
+    AttnScene *s = &sp->scene;
+    if (s->weights == ATTN_WEIGHTS_RANDOM && !sp->weights_file) s->weights = ATTN_WEIGHTS_PICTURE;
+    if (s->posenc == ATTN_PE_SINUSOIDAL) s->posenc = ATTN_PE_2D;
+    if (s->d_model < 16) s->d_model = 16;
+    if (s->d_head < 8) s->d_head = 8;
+}
+
+static void suit_sound(SceneSpec *sp)
+{
+    AttnScene *s = &sp->scene;
+    if (s->weights == ATTN_WEIGHTS_RANDOM && !sp->weights_file) s->weights = ATTN_WEIGHTS_IDENTITY;
+    if (s->posenc == ATTN_PE_SINUSOIDAL || s->posenc == ATTN_PE_2D) s->posenc = ATTN_PE_NONE;
+    if (s->mask == ATTN_MASK_NONE) {
+        s->mask = ATTN_MASK_WINDOW;
+        s->mask_param = 10;
+    }
+    if (s->d_model < 16) s->d_model = 16;
+    if (s->d_head < 16) s->d_head = 16;
+    if (s->temperature == 1.0f) s->temperature = 0.15f;
+}
+
+/* A picture, sound or graph file (dropped on the window) becomes the input: key is "image",
+ * "audio" or "graph", suit (may be NULL) adjusts the settings, and the tab shows it. One
+ * that cannot be read leaves the scene as it was, with the reason on the status line.
+ * Returns 0 when the input changed. */
+static int open_input(App *app, const char *key, const char *path, void (*suit)(SceneSpec *), AppTab tab)
 {
     SceneSpec *sp = &app->spec;
     AttnScene keep = sp->scene;
-    char *old_graph = sp->graph, *old_audio = sp->audio, *old_image = sp->image, *old_mask = sp->mask_file, err[300];
-    sp->graph = sp->audio = sp->image = NULL;
-    sp->mask_file = NULL;
-    if (scene_set(sp, "graph", path, err, sizeof err) == 0) {
+    /* the inputs replace each other (and a graph its mask file): hold the old ones aside */
+    char *old_image = sp->image, *old_audio = sp->audio, *old_graph = sp->graph, err[sizeof app->status];
+    char *old_mask = sp->mask_file ? strdup(sp->mask_file) : NULL;
+    sp->image = sp->audio = sp->graph = NULL;
+    int ok = scene_set(sp, key, path, err, sizeof err) == 0;
+    if (ok) {
+        if (suit) suit(sp);
         app_drop_edits(app);
-        if (app_recompute(app) == 0) {
-            free(old_graph);
-            free(old_audio);
-            free(old_image);
-            free(old_mask);
-            app->tab = TAB_GRAPH;
-            app->query = 0;
-            app->lesson_on = 0;
-            app_status(app, 0, "%s: %d nodes, %d edges · click a node to make it the query", path, sp->graph_in.n,
-                       sp->graph_in.n_edges);
-            return;
-        }
-        memcpy(err, app->status, sizeof err < sizeof app->status ? sizeof err : sizeof app->status);
-        err[sizeof err - 1] = 0;
+        ok = app_recompute(app) == 0;
+        if (!ok) memcpy(err, app->status, sizeof err);
     }
+    if (ok) {
+        free(old_image);
+        free(old_audio);
+        free(old_graph);
+        free(old_mask);
+        app->tab = tab;
+        app->query = 0;
+        app->lesson_on = 0;
+        return 0;
+    }
+    free(sp->image);
+    free(sp->audio);
     free(sp->graph);
-    sp->graph = old_graph;
-    sp->audio = old_audio;
+    free(sp->mask_file);
     sp->image = old_image;
+    sp->audio = old_audio;
+    sp->graph = old_graph;
     sp->mask_file = old_mask;
     sp->scene = keep;
     app_recompute(app);
     app_status(app, 1, "%s", err);
+    return -1;
 }
 
 /* A new trace is in place: keep the query and head inside it. */
@@ -1102,48 +1090,23 @@ void app_apply(App *app, const Action *a)
         break;
     }
     case ACT_OPEN_SCENE: {
-        /* a picture dropped on the window becomes the input; anything else is a scene file */
+        /* a picture, sound or graph dropped on the window becomes the input; anything else is
+         * a scene file */
         const char *dot = strrchr(a->text, '.');
         static const char *const pics[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".PNG", ".JPG", ".JPEG", ".BMP", ".GIF"};
         int is_pic = 0;
         for (size_t k = 0; dot && k < sizeof pics / sizeof pics[0]; k++) is_pic |= strcmp(dot, pics[k]) == 0;
         if (is_pic) {
-            char err[64], *old = app->spec.image;
-            AttnWeightsPreset old_weights = app->spec.scene.weights;
-            AttnPosenc old_posenc = app->spec.scene.posenc;
-            int old_dm = app->spec.scene.d_model, old_dh = app->spec.scene.d_head;
-            app->spec.image = NULL;
-            scene_set(&app->spec, "image", a->text, err, sizeof err);
-            if (app->spec.scene.weights == ATTN_WEIGHTS_RANDOM && !app->spec.weights_file) app->spec.scene.weights = ATTN_WEIGHTS_PICTURE;
-            if (app->spec.scene.posenc == ATTN_PE_SINUSOIDAL) app->spec.scene.posenc = ATTN_PE_2D;
-            /* room for the colour and for both halves of the 2-D encoding */
-            if (app->spec.scene.d_model < 16) app->spec.scene.d_model = 16;
-            if (app->spec.scene.d_head < 8) app->spec.scene.d_head = 8;
-            app_drop_edits(app);
-            if (app_recompute(app) == 0) {
-                free(old);
-                app->tab = TAB_PICTURE;
-                app->query = 0;
-                app->lesson_on = 0;
+            if (open_input(app, "image", a->text, suit_picture, TAB_PICTURE) == 0)
                 app_status(app, 0, "%s: %d patches · %s · click a patch to make it the query", a->text, app->spec.scene.n,
                            app->spec.picture_note);
-            } else {
-                /* the picture could not be read: the scene stays as it was */
-                char keep[sizeof app->status];
-                memcpy(keep, app->status, sizeof keep);
-                free(app->spec.image);
-                app->spec.image = old;
-                app->spec.scene.weights = old_weights;
-                app->spec.scene.posenc = old_posenc;
-                app->spec.scene.d_model = old_dm;
-                app->spec.scene.d_head = old_dh;
-                app_recompute(app);
-                app_status(app, 1, "%s", keep);
-            }
         } else if (dot && (strcmp(dot, ".wav") == 0 || strcmp(dot, ".WAV") == 0)) {
-            open_sound(app, a->text);
+            if (open_input(app, "audio", a->text, suit_sound, TAB_SPEECH) == 0)
+                app_status(app, 0, "%s: %s · click a frame to make it the query", a->text, app->spec.picture_note);
         } else if (dot && strcmp(dot, ".graph") == 0) {
-            open_graph(app, a->text);
+            if (open_input(app, "graph", a->text, NULL, TAB_GRAPH) == 0)
+                app_status(app, 0, "%s: %d nodes, %d edges · click a node to make it the query", a->text,
+                           app->spec.graph_in.n, app->spec.graph_in.n_edges);
         } else if (app_open_scene(app, a->text) == 0) {
             app->lesson_on = 0;
         }
