@@ -74,6 +74,14 @@ int harness_write(const char *file, int line, const char *path, const char *text
     return 1;
 }
 
+int harness_write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t put = len ? fwrite(data, 1, len, f) : 0;
+    return (fclose(f) == 0 && put == len) ? 0 : -1;
+}
+
 char *harness_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

@@ -27,6 +27,8 @@ int harness_box(const char *file, int line, HarnessBox *b, const char *group, co
 const char *harness_path(const HarnessBox *b, const char *name);
 /* Writes text to path; reports at file:line and returns 0 if it cannot. */
 int harness_write(const char *file, int line, const char *path, const char *text);
+/* Writes len bytes to path as they are (no check, no report); 0, or -1 if it could not. */
+int harness_write_bytes(const char *path, const void *data, size_t len);
 #define WRITE(path, text) do { if (!harness_write(__FILE__, __LINE__, (path), (text))) return; } while (0)
 /* Reads a whole file (NUL-terminated, malloc'd; its length in *len unless len is NULL);
  * NULL if it cannot be read. */
@@ -68,6 +70,13 @@ const char *harness_bin(void);
  * opt may be NULL. Reports at file:line and returns 0 if the child could not run or did not
  * exit. */
 int harness_run(const char *file, int line, const HarnessBox *b, const HarnessOptions *opt, const char *const *args);
+/* Runs attnlab with the arguments in box b's sandbox; the run is harness_last. The test case
+ * returns at once (reported) if attnlab could not run. */
+#define ATTNLAB_IN(b, ...)                                                       \
+    do {                                                                         \
+        const char *const a_[] = {__VA_ARGS__, NULL};                            \
+        if (!harness_run(__FILE__, __LINE__, (b), NULL, a_)) return;             \
+    } while (0)
 /* Writes the script to DIR/name and runs `--replay DIR/name [extra]` (extra: a scene or
  * lesson file, or NULL). */
 int harness_replay(const char *file, int line, const HarnessBox *b, const char *name, const char *script,

@@ -1,6 +1,7 @@
 /* test_audio.c: WAV files read and written (formats, channels, damaged, too long, missing),
  * the synthesised sounds, and framing into mel-band features. */
 #include "test.h"
+#include "harness.h"
 #include "../src/audio/audio.h"
 
 #include <dirent.h>
@@ -16,14 +17,6 @@ static float dummy_samples[1];
 static void tmp_path(char *buf, size_t len, const char *name)
 {
     snprintf(buf, len, "%s/%s", test_tmpdir(), name);
-}
-
-static int write_bytes(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t put = len ? fwrite(data, 1, len, f) : 0;
-    return (fclose(f) == 0 && put == len) ? 0 : -1;
 }
 
 /* The whole file in a malloc'd buffer, or NULL. */
@@ -559,7 +552,7 @@ static void stereo_16_bit_loads_as_the_channel_average(void)
     EXPECT(wav);
     char path[512], err[600] = "";
     tmp_path(path, sizeof path, "stereo.wav");
-    int wrote = write_bytes(path, wav, len);
+    int wrote = harness_write_bytes(path, wav, len);
     free(wav);
     EXPECT(wrote == 0);
     AudClip c;
@@ -646,7 +639,7 @@ static int file_refused(const char *file, const void *data, size_t len, const ch
 {
     char path[512], err[600] = "", prefix[520];
     tmp_path(path, sizeof path, file);
-    if (write_bytes(path, data, len) != 0) {
+    if (harness_write_bytes(path, data, len) != 0) {
         test_fail(__FILE__, __LINE__, "could not write %s", path);
         return 0;
     }

@@ -1,6 +1,7 @@
 /* test_img.c: loading pictures (each format, damaged, truncated, empty, oversized, missing),
  * the example pictures, resizing, and turning pictures into pixel and patch tokens. */
 #include "test.h"
+#include "harness.h"
 #include "../src/image/img.h"
 
 #include <stdint.h>
@@ -14,14 +15,6 @@
 static void tmp_path(char *buf, size_t len, const char *name)
 {
     snprintf(buf, len, "%s/%s", test_tmpdir(), name);
-}
-
-static int write_bytes(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t put = len ? fwrite(data, 1, len, f) : 0;
-    return (fclose(f) == 0 && put == len) ? 0 : -1;
 }
 
 typedef struct {
@@ -199,7 +192,7 @@ static void loads_gif_first_frame(void)
     /* and from a file */
     char path[512];
     tmp_path(path, sizeof path, "two.gif");
-    EXPECT(write_bytes(path, gif_2x2, sizeof gif_2x2) == 0);
+    EXPECT(harness_write_bytes(path, gif_2x2, sizeof gif_2x2) == 0);
     EXPECT_MSG(img_load(&im, path, err, sizeof err) == 0, "%s", err);
     same = im.w == 2 && im.h == 2 && memcmp(im.rgb, want, 12) == 0;
     img_free(&im);
@@ -214,7 +207,7 @@ static void refuses_random_bytes(void)
     junk[0] = 0x00; /* no accidental signature */
     char path[512], want[600];
     tmp_path(path, sizeof path, "junk.png");
-    EXPECT(write_bytes(path, junk, sizeof junk) == 0);
+    EXPECT(harness_write_bytes(path, junk, sizeof junk) == 0);
     ImgRGB im = {1, 1, NULL};
     char err[600] = "";
     EXPECT(img_load(&im, path, err, sizeof err) == -1);
@@ -258,7 +251,7 @@ static void refuses_truncated_png(void)
     EXPECT(b.len > 1000);
     char path[512];
     tmp_path(path, sizeof path, "half.png");
-    int wrote = write_bytes(path, b.data, b.len / 2);
+    int wrote = harness_write_bytes(path, b.data, b.len / 2);
     free(b.data);
     EXPECT(wrote == 0);
     ImgRGB im;
@@ -272,7 +265,7 @@ static void refuses_empty_file(void)
 {
     char path[512];
     tmp_path(path, sizeof path, "empty.png");
-    EXPECT(write_bytes(path, "", 0) == 0);
+    EXPECT(harness_write_bytes(path, "", 0) == 0);
     ImgRGB im;
     char err[600] = "";
     EXPECT(img_load(&im, path, err, sizeof err) == -1);

@@ -18,14 +18,6 @@
 
 #define BOX(b, name) do { if (!harness_box(__FILE__, __LINE__, (b), "picture", (name))) return; } while (0)
 
-static int write_bytes(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t put = len ? fwrite(data, 1, len, f) : 0;
-    return (fclose(f) == 0 && put == len) ? 0 : -1;
-}
-
 /* Writes len deterministic pseudo-random bytes: not a picture, whatever the name says. */
 static int write_junk(const char *path, size_t len)
 {
@@ -36,15 +28,9 @@ static int write_junk(const char *path, size_t len)
         s = s * 1664525u + 1013904223u;
         buf[i] = (unsigned char)(s >> 24);
     }
-    return write_bytes(path, buf, len);
+    return harness_write_bytes(path, buf, len);
 }
 
-/* Runs attnlab with args in the case's sandbox; the run is harness_last. */
-#define ATTNLAB(b, ...)                                                          \
-    do {                                                                         \
-        const char *const a_[] = {__VA_ARGS__, NULL};                            \
-        if (!harness_run(__FILE__, __LINE__, (b), NULL, a_)) return;             \
-    } while (0)
 /* Writes the script to DIR/name and replays it. */
 #define REPLAY(b, name, script) do { if (!harness_replay(__FILE__, __LINE__, (b), (name), (script), NULL)) return; } while (0)
 
@@ -502,7 +488,7 @@ static void export_command_takes_pictures(void)
     HarnessBox b;
     BOX(&b, "cli");
     const char *png = harness_path(&b, "ducks.png");
-    ATTNLAB(&b, "export", "--image", "example:ducks", "--patch", "8", "--grid", "20", "--query", "50", "--view",
+    ATTNLAB_IN(&b, "export", "--image", "example:ducks", "--patch", "8", "--grid", "20", "--query", "50", "--view",
             "picture", "--weights", "picture", "--heads", "2", "--d-model", "16", "--d-head", "8", "--posenc", "2d",
             "--out", png);
     EXPECT_EXIT(0);
@@ -515,7 +501,7 @@ static void export_command_takes_pictures(void)
 
     /* the trace: one token a pixel, named by row and column */
     const char *json = harness_path(&b, "tiny.json");
-    ATTNLAB(&b, "export", "--image", "example:tiny", "--patch", "1", "--grid", "10", "--d-model", "6", "--heads", "3",
+    ATTNLAB_IN(&b, "export", "--image", "example:tiny", "--patch", "1", "--grid", "10", "--d-model", "6", "--heads", "3",
             "--format", "json", "--out", json);
     EXPECT_EXIT(0);
     char *text = harness_slurp(json, NULL);
@@ -553,33 +539,33 @@ static void export_command_takes_pictures(void)
     EXPECT_STR(inputs, "features");
 
     /* a missing picture: status 1 and its name */
-    ATTNLAB(&b, "export", "--image", "/nonexistent.png", "--format", "json", "--out", harness_path(&b, "no.json"));
+    ATTNLAB_IN(&b, "export", "--image", "/nonexistent.png", "--format", "json", "--out", harness_path(&b, "no.json"));
     EXPECT_EXIT(1);
     EXPECT_HAS(harness_last.err, "/nonexistent.png");
     EXPECT(access(harness_path(&b, "no.json"), F_OK) != 0);
     /* bad values: status 2 and the limit or the rule */
-    ATTNLAB(&b, "export", "--image", "example:ducks", "--patch", "0", "--out", harness_path(&b, "p0.png"));
+    ATTNLAB_IN(&b, "export", "--image", "example:ducks", "--patch", "0", "--out", harness_path(&b, "p0.png"));
     EXPECT_EXIT(2);
     EXPECT_HAS(harness_last.err, "--patch");
     EXPECT_HAS(harness_last.err, "1..64");
-    ATTNLAB(&b, "export", "--image", "example:ducks", "--grid", "65", "--out", harness_path(&b, "g65.png"));
+    ATTNLAB_IN(&b, "export", "--image", "example:ducks", "--grid", "65", "--out", harness_path(&b, "g65.png"));
     EXPECT_EXIT(2);
     EXPECT_HAS(harness_last.err, "--grid");
     EXPECT_HAS(harness_last.err, "1..64");
-    ATTNLAB(&b, "export", "--image", "example:tiny", "--patch", "1", "--mask", "conv:2", "--out", harness_path(&b, "c2.png"));
+    ATTNLAB_IN(&b, "export", "--image", "example:tiny", "--patch", "1", "--mask", "conv:2", "--out", harness_path(&b, "c2.png"));
     EXPECT_EXIT(2);
     EXPECT_HAS(harness_last.err, "odd");
     EXPECT(access(harness_path(&b, "c2.png"), F_OK) != 0);
 
     /* the most tokens there can be: 64 x 64 pixels, each a token. The JSON trace of that many
      * is beyond its limit (said so, status 2); one matrix as CSV has every token. */
-    ATTNLAB(&b, "export", "--image", "example:gradient", "--patch", "1", "--grid", "64", "--heads", "1",
+    ATTNLAB_IN(&b, "export", "--image", "example:gradient", "--patch", "1", "--grid", "64", "--heads", "1",
             "--format", "json", "--out", harness_path(&b, "big.json"));
     EXPECT_EXIT(2);
     EXPECT_HAS(harness_last.err, "4096 x 4096");
     EXPECT_HAS(harness_last.err, "JSON export limit");
     const char *csv = harness_path(&b, "big.csv");
-    ATTNLAB(&b, "export", "--image", "example:gradient", "--patch", "1", "--grid", "64", "--heads", "1",
+    ATTNLAB_IN(&b, "export", "--image", "example:gradient", "--patch", "1", "--grid", "64", "--heads", "1",
             "--format", "csv", "--matrix", "a", "--out", csv);
     EXPECT_EXIT(0);
     text = harness_slurp(csv, NULL);

@@ -21,11 +21,6 @@
 #include <unistd.h>
 
 #define BOX(b, name) do { if (!harness_box(__FILE__, __LINE__, (b), "speech", (name))) return; } while (0)
-#define ATTNLAB(b, ...)                                                          \
-    do {                                                                         \
-        const char *const a_[] = {__VA_ARGS__, NULL};                            \
-        if (!harness_run(__FILE__, __LINE__, (b), NULL, a_)) return;             \
-    } while (0)
 #define REPLAY(b, name, script) do { if (!harness_replay(__FILE__, __LINE__, (b), (name), (script), NULL)) return; } while (0)
 
 static RenFonts *fonts(void)
@@ -89,7 +84,7 @@ static void sound_frames_become_tokens(void)
     scene_spec_free(&sp);
 }
 
-static void sound_errors_name_the_file_and_keep_nothing(void)
+static void sound_errors_name_the_file_or_the_examples(void)
 {
     SceneSpec sp;
     char err[600], path[600];
@@ -281,7 +276,7 @@ static void export_audio_json_and_speech_png(void)
     char json[900], png[900];
     snprintf(json, sizeof json, "%s", harness_path(&b, "tone.json"));
     snprintf(png, sizeof png, "%s", harness_path(&b, "speech.png"));
-    ATTNLAB(&b, "export", "--wav", "example:tone", "--hop-ms", "20", "--format", "json", "--out", json);
+    ATTNLAB_IN(&b, "export", "--wav", "example:tone", "--hop-ms", "20", "--format", "json", "--out", json);
     EXPECT_EXIT(0);
     char *text = harness_slurp(json, NULL);
     EXPECT(text != NULL);
@@ -292,7 +287,7 @@ static void export_audio_json_and_speech_png(void)
     int got = cJSON_IsNumber(n) ? n->valueint : -1;
     cJSON_Delete(root);
     EXPECT_INT(got, 1 + (16000 - 400) / 320);
-    ATTNLAB(&b, "export", "--audio", "example:speech", "--mask", "window:5", "--view", "speech", "--out", png);
+    ATTNLAB_IN(&b, "export", "--audio", "example:speech", "--mask", "window:5", "--view", "speech", "--out", png);
     EXPECT_EXIT(0);
     EXPECT_HAS(harness_last.out, "298 frames");
     HarnessImg im;
@@ -304,7 +299,7 @@ static void export_audio_json_and_speech_png(void)
     /* the sound itself as a WAV file, which reads back to the same samples and frames */
     char wav[900];
     snprintf(wav, sizeof wav, "%s", harness_path(&b, "speech.wav"));
-    ATTNLAB(&b, "export", "--audio", "example:speech", "--format", "wav", "--out", wav);
+    ATTNLAB_IN(&b, "export", "--audio", "example:speech", "--format", "wav", "--out", wav);
     EXPECT_EXIT(0);
     AudClip saved, made;
     char aerr[300];
@@ -317,7 +312,7 @@ static void export_audio_json_and_speech_png(void)
     aud_clip_free(&made);
     EXPECT(same_len);
     EXPECT_MSG(worst <= 1.0 / 32768 + 1e-7, "16-bit round trip differs by %g", worst);
-    ATTNLAB(&b, "export", "--text", "no sound here", "--format", "wav", "--out", wav);
+    ATTNLAB_IN(&b, "export", "--text", "no sound here", "--format", "wav", "--out", wav);
     EXPECT_EXIT(2);
     EXPECT_HAS(harness_last.err, "--audio");
     /* a file that is not a sound: exit 1 naming it, nothing written */
@@ -325,7 +320,7 @@ static void export_audio_json_and_speech_png(void)
     snprintf(bad, sizeof bad, "%s", harness_path(&b, "bad.wav"));
     snprintf(out, sizeof out, "%s", harness_path(&b, "bad.png"));
     if (!harness_write(__FILE__, __LINE__, bad, "RIFF")) return;
-    ATTNLAB(&b, "export", "--audio", bad, "--view", "speech", "--out", out);
+    ATTNLAB_IN(&b, "export", "--audio", bad, "--view", "speech", "--out", out);
     EXPECT_EXIT(1);
     EXPECT_HAS(harness_last.err, "bad.wav");
     EXPECT(!harness_exists(out));
@@ -389,7 +384,7 @@ static void graph_examples_export_and_round_trip_through_scene_files(void)
     snprintf(png, sizeof png, "%s", harness_path(&b, "friends.png"));
     snprintf(scene, sizeof scene, "%s", harness_path(&b, "mol.scene"));
     snprintf(json, sizeof json, "%s", harness_path(&b, "mol.json"));
-    ATTNLAB(&b, "export", "--graph", "example:friends", "--view", "compare", "--out", png);
+    ATTNLAB_IN(&b, "export", "--graph", "example:friends", "--view", "compare", "--out", png);
     EXPECT_EXIT(0);
     EXPECT(harness_exists(png));
     /* a scene file keeps the graph and its mask, and reads back the same */
@@ -410,7 +405,7 @@ static void graph_examples_export_and_round_trip_through_scene_files(void)
     EXPECT_MSG(loaded == 0, "%s", err);
     EXPECT_STR(g, "example:molecule");
     EXPECT_INT(mask, ATTN_MASK_GRAPH);
-    ATTNLAB(&b, "export", "--graph", "example:molecule", "--format", "json", "--out", json);
+    ATTNLAB_IN(&b, "export", "--graph", "example:molecule", "--format", "json", "--out", json);
     EXPECT_EXIT(0);
     char *text = harness_slurp(json, NULL);
     EXPECT(text != NULL);
@@ -442,7 +437,7 @@ static void pair_file_exports_json_and_refuses_a_bad_one(void)
                        "source the 2 0 0\nsource red 0 2 0.2\nsource house 0 0.2 2\n"
                        "target la 1.8 0 0.3\ntarget casa 0.2 0.3 1.9\ntarget roja 0 1.9 0.3\n"))
         return;
-    ATTNLAB(&b, "export", "--view", "cross", "--cross", pair, "--cross-score", "general", "--format", "json", "--out", json);
+    ATTNLAB_IN(&b, "export", "--view", "cross", "--cross", pair, "--cross-score", "general", "--format", "json", "--out", json);
     EXPECT_EXIT(0);
     char *text = harness_slurp(json, NULL);
     EXPECT(text != NULL);
@@ -466,7 +461,7 @@ static void pair_file_exports_json_and_refuses_a_bad_one(void)
     EXPECT(w2 > w0);
     EXPECT(has_w);
     if (!harness_write(__FILE__, __LINE__, bad, "source a 1 2\ntarget b 1\n")) return;
-    ATTNLAB(&b, "export", "--view", "cross", "--cross", bad, "--out", png);
+    ATTNLAB_IN(&b, "export", "--view", "cross", "--cross", bad, "--out", png);
     EXPECT_EXIT(1);
     EXPECT_HAS(harness_last.err, "bad.pair:2:");
     EXPECT(!harness_exists(png));
@@ -514,7 +509,7 @@ static void dropping_a_sound_and_a_graph_on_the_window(void)
 void suite_speech(void)
 {
     RUN(sound_frames_become_tokens);
-    RUN(sound_errors_name_the_file_and_keep_nothing);
+    RUN(sound_errors_name_the_file_or_the_examples);
     RUN(cost_counts_full_and_allowed_pairs);
     RUN(compare_view_shows_full_attention_from_the_unmasked_trace);
     RUN(speech_view_frames_are_click_targets);
